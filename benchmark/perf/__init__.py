@@ -1,0 +1,1 @@
+"""Performance checks run by ``fairmedia perf NAME``: one module per check."""
