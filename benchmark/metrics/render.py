@@ -1,0 +1,163 @@
+"""Human-readable renderings of a report: a terminal table, Markdown, and HTML with bar charts.
+
+The HTML is self-contained (charts embedded as PNG data URIs) so an auditor can mail one file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+TABLE_METRICS = ["n", "n_pos", "auc", "acc", "tpr", "fpr", "ppv", "selection_rate", "ece", "bce"]
+CHART_METRICS = ["auc", "acc", "tpr", "fpr", "selection_rate"]
+MEASURE_ROWS = ["gap", "ratio", "ser", "std", "nr", "worst", "best"]
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.3f}"
+
+
+def _group_ci(report: dict, attr: str, group: str, metric: str) -> list | None:
+    try:
+        return report["ci"]["attributes"][attr]["groups"][group][metric]
+    except KeyError:
+        return None
+
+
+def _cell(report: dict, attr: str, group: str, metric: str) -> str:
+    value = report["attributes"][attr]["groups"][group].get(metric)
+    ci = _group_ci(report, attr, group, metric)
+    text = _fmt(value)
+    if ci and value is not None and ci[0] is not None:
+        text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return text
+
+
+def _header(report: dict) -> list[str]:
+    t = report["threshold"]
+    lines = [
+        f"source: {report['source']}   evaluated on: {report['evaluated_on']} "
+        f"(n={report['n_eval']})",
+        f"threshold: {_fmt(t['value'])} ({t['rule']}, fitted on {t['fitted_on']})",
+    ]
+    if "note" in t:
+        lines.append(f"NOTE: {t['note']}")
+    if "bootstrap" in report:
+        b = report["bootstrap"]
+        lines.append(f"CIs: {int(b['level'] * 100)}% percentile bootstrap, {b['n']} resamples, "
+                     f"clustered by {b['cluster']}")
+    o = report["overall"]
+    lines.append("overall: " + "  ".join(f"{m}={_fmt(o.get(m))}" for m in TABLE_METRICS))
+    return lines
+
+
+def _rows(report: dict, attr: str) -> list[list[str]]:
+    groups = report["attributes"][attr]["groups"]
+    return [[g] + [_cell(report, attr, g, m) for m in TABLE_METRICS] for g in groups]
+
+
+def _criteria(report: dict, attr: str) -> list[tuple[str, str]]:
+    crit = report["attributes"][attr]["criteria"]
+    ci = report.get("ci", {}).get("attributes", {}).get(attr, {}).get("criteria", {})
+    out = []
+    for name, value in crit.items():
+        if name == "reason":
+            continue
+        text = _fmt(value)
+        if ci.get(name) and ci[name][0] is not None and value is not None:
+            text += f" [{ci[name][0]:.3f}, {ci[name][1]:.3f}]"
+        out.append((name, text))
+    return out
+
+
+def render_text(report: dict) -> str:
+    lines = _header(report)
+    for attr, section in report["attributes"].items():
+        head = [attr] + TABLE_METRICS
+        rows = _rows(report, attr)
+        widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        lines += ["", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+        lines += [f"  {name}: {text}" for name, text in _criteria(report, attr)]
+        lines += [f"  ! {flag}" for flag in section["flags"]]
+    return "\n".join(lines)
+
+
+def render_markdown(report: dict) -> str:
+    lines = ["# Fairness report", ""] + [f"- {x}" for x in _header(report)]
+    for attr, section in report["attributes"].items():
+        lines += ["", f"## {attr}", "", "| group | " + " | ".join(TABLE_METRICS) + " |",
+                  "|" + "---|" * (len(TABLE_METRICS) + 1)]
+        lines += ["| " + " | ".join(r) + " |" for r in _rows(report, attr)]
+        lines += ["", "| criterion | value |", "|---|---|"]
+        lines += [f"| {n} | {t} |" for n, t in _criteria(report, attr)]
+        lines += ["", "| metric | " + " | ".join(MEASURE_ROWS) + " |",
+                  "|" + "---|" * (len(MEASURE_ROWS) + 1)]
+        for metric, measures in section["disparity"].items():
+            lines.append(f"| {metric} | "
+                         + " | ".join(_fmt(measures.get(m)) for m in MEASURE_ROWS) + " |")
+        lines += [f"- flag: {flag}" for flag in section["flags"]]
+    return "\n".join(lines) + "\n"
+
+
+def bar_chart_png(report: dict, attr: str) -> bytes:
+    """Grouped bars of CHART_METRICS per group, with bootstrap CIs as error bars when present."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    groups = list(report["attributes"][attr]["groups"])
+    width = 0.8 / len(CHART_METRICS)
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) + 2), 3.5))
+    x = np.arange(len(groups))
+    for k, metric in enumerate(CHART_METRICS):
+        values, low, high = [], [], []
+        for g in groups:
+            v = report["attributes"][attr]["groups"][g].get(metric)
+            ci = _group_ci(report, attr, g, metric)
+            v = np.nan if v is None else v
+            values.append(v)
+            ok = ci is not None and ci[0] is not None and not np.isnan(v)
+            low.append(v - ci[0] if ok else 0.0)
+            high.append(ci[1] - v if ok else 0.0)
+        ax.bar(x + (k - (len(CHART_METRICS) - 1) / 2) * width, values, width, label=metric,
+               yerr=[np.maximum(low, 0), np.maximum(high, 0)], capsize=2)
+    ax.set_xticks(x, groups, rotation=20 if len(groups) > 4 else 0)
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"{attr}: per-group metrics" + (" (95% CI)" if "ci" in report else ""))
+    ax.legend(ncol=len(CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def render_html(report: dict) -> str:
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Fairness report</title>",
+             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+             "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;"
+             "padding:3px 6px;font-size:13px}.flag{color:#a40}</style></head><body>",
+             "<h1>Fairness report</h1><ul>"]
+    parts += [f"<li>{html.escape(x)}</li>" for x in _header(report)]
+    parts.append("</ul>")
+    for attr, section in report["attributes"].items():
+        png = base64.b64encode(bar_chart_png(report, attr)).decode()
+        parts.append(f"<h2>{html.escape(attr)}</h2><img src='data:image/png;base64,{png}'>")
+        parts.append("<table><tr><th>group</th>"
+                     + "".join(f"<th>{m}</th>" for m in TABLE_METRICS) + "</tr>")
+        for row in _rows(report, attr):
+            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        parts.append("</table><table><tr><th>criterion</th><th>value</th></tr>")
+        parts += [f"<tr><td>{n}</td><td>{t}</td></tr>" for n, t in _criteria(report, attr)]
+        parts.append("</table>")
+        parts += [f"<p class='flag'>{html.escape(f)}</p>" for f in section["flags"]]
+    parts.append("</body></html>")
+    return "\n".join(parts)

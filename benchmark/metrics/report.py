@@ -1,0 +1,192 @@
+"""``evaluate_predictions``: the fairness report (``metrics.json``) of any model's predictions.
+
+Protocol: with a ``split`` column the operating point is fitted on ``val`` rows and every metric
+is computed on ``test`` rows; without one, the user must choose ``fixed:<t>`` or explicitly allow
+fitting on the evaluated rows (``threshold_on_eval``, reported as such). A ``decision`` column
+(a post-processing method's per-row 0/1 decision) overrides thresholding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from benchmark.errors import UserError
+from benchmark.metrics.bootstrap import ClusteredResampler, percentile_ci
+from benchmark.metrics.calibration import N_BINS
+from benchmark.metrics.disparity import disparity_reasons
+from benchmark.metrics.group_table import COUNT_COLUMNS, null_reasons
+from benchmark.metrics.groups import build_groupings, finest_cells
+from benchmark.metrics.inputs import binary_column, require_columns, score_column
+from benchmark.metrics.statistics import FairnessStatistics
+from benchmark.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
+
+CI_LEVEL = 0.95
+
+
+def _json(value: float) -> float | int | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _choose(rule, y, score, split_mask, eval_mask, threshold_on_eval, has_split, source):
+    """(threshold record, threshold value) following the protocol in the module docstring."""
+    if rule.kind == "fixed":
+        return {"value": rule.value, "rule": str(rule), "fitted_on": "fixed"}, rule.value
+    if threshold_on_eval:
+        t = choose_threshold(y[eval_mask], score[eval_mask], rule)
+        return {
+            "value": t, "rule": str(rule), "fitted_on": "eval", "n_fit": int(eval_mask.sum()),
+            "note": "threshold fitted on the evaluated rows (--threshold-on-eval): "
+                    "threshold-dependent metrics are optimistic",
+        }, t
+    if split_mask is None or not split_mask.any():
+        where = "has no 'val' rows in its split column" if has_split else "has no split column"
+        raise UserError(
+            f"{source}: threshold rule {rule} is fitted on validation rows, but the file {where}. "
+            "Add a split column with val and test rows, pass --threshold fixed:<t>, or pass "
+            "--threshold-on-eval to fit it on the evaluated rows (optimistic; the report says so)"
+        )
+    t = choose_threshold(y[split_mask], score[split_mask], rule)
+    return {"value": t, "rule": str(rule), "fitted_on": "val", "n_fit": int(split_mask.sum())}, t
+
+
+def _section(values: dict[str, float], reasons: dict[str, str], counts=()) -> dict:
+    out = {k: (int(round(v)) if k in counts else _json(v)) for k, v in values.items()}
+    if reasons:
+        out["reason"] = reasons
+    return out
+
+
+def _nest(flat: dict[tuple, object]) -> dict:
+    root: dict = {}
+    for path, value in flat.items():
+        node = root
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return root
+
+
+def evaluate_predictions(
+    df: pd.DataFrame,
+    attributes: list[str],
+    *,
+    threshold: str = "youden",
+    threshold_on_eval: bool = False,
+    intersect: bool = False,
+    bootstrap: int = 0,
+    min_group_size: int = 20,
+    seed: int = 0,
+    bins: dict[str, list[float]] | None = None,
+    source: str = "<predictions>",
+) -> dict:
+    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict."""
+    rule = parse_rule(threshold)
+    attributes = list(attributes)
+    require_columns(df, ["y", "score", *attributes], source)
+    if bootstrap < 0 or min_group_size < 0:
+        raise UserError("--bootstrap and --min-group-size must be >= 0")
+    y = binary_column(df, "y", source)
+    score = score_column(df, source)
+    decision = binary_column(df, "decision", source) if "decision" in df.columns else None
+    has_split = "split" in df.columns
+    if has_split:
+        split = df["split"].astype(str).str.strip().str.lower().to_numpy()
+        eval_mask, fit_mask = split == "test", split == "val"
+        if not eval_mask.any():
+            raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
+                            f"{sorted(set(split))}")
+    else:
+        eval_mask, fit_mask = np.ones(len(df), bool), None
+
+    if decision is not None:
+        record = {"value": None, "rule": "decision", "fitted_on": "method",
+                  "reason": "per-row decisions from the predictions' decision column"}
+        eval_decision = decision[eval_mask]
+    else:
+        record, t = _choose(rule, y, score, fit_mask, eval_mask, threshold_on_eval, has_split,
+                            source)
+        eval_decision = apply_threshold(score[eval_mask], t)
+
+    eval_df = df.loc[eval_mask]
+    y_e, s_e = y[eval_mask], score[eval_mask]
+    groupings = build_groupings(eval_df, attributes, intersect_pairs=intersect, bins=bins,
+                                source=source)
+    sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
+    eligible = {name: n >= min_group_size for name, n in sizes.items()}
+    stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
+    point = {path: float(v[0]) for path, v in stats.compute().items()}
+
+    report: dict = {
+        "source": source,
+        "threshold": record,
+        "evaluated_on": "test" if has_split else "all rows",
+        "n_eval": int(eval_mask.sum()),
+        "min_group_size": int(min_group_size),
+        "calibration_bins": N_BINS,
+        "overall": {},
+        "attributes": {},
+    }
+    overall = {p[1]: v for p, v in point.items() if p[0] == "overall"}
+    report["overall"] = _section(overall, null_reasons(overall), COUNT_COLUMNS)
+    for g in groupings:
+        section: dict = {"groups": {}, "disparity": {}, "criteria": {}, "flags": list(g.notes)}
+        prefix = ("attributes", g.name)
+        for j, key in enumerate(g.keys):
+            row = {p[4]: v for p, v in point.items() if p[:4] == (*prefix, "groups", key)}
+            section["groups"][key] = _section(row, null_reasons(row), COUNT_COLUMNS)
+            if not eligible[g.name][j]:
+                section["flags"].append(
+                    f"group {key!r} has n={int(sizes[g.name][j])} < min_group_size="
+                    f"{min_group_size}: reported, left out of disparities and criteria"
+                )
+        for p, v in point.items():
+            if p[:3] == (*prefix, "disparity"):
+                section["disparity"].setdefault(p[3], {})[p[4]] = v
+        for metric, measures in section["disparity"].items():
+            defined = sum(
+                1 for j, key in enumerate(g.keys)
+                if eligible[g.name][j] and not math.isnan(
+                    point[(*prefix, "groups", key, metric)])
+            )
+            section["disparity"][metric] = _section(
+                measures, disparity_reasons(measures, defined, metric))
+        crit = {p[3]: v for p, v in point.items() if p[:3] == (*prefix, "criteria")}
+        crit_reasons = {c: "needs at least 2 groups with n >= min_group_size and the rates "
+                           "defined" for c, v in crit.items() if math.isnan(v)}
+        section["criteria"] = _section(crit, crit_reasons)
+        section["n_missing"] = g.n_missing
+        report["attributes"][g.name] = section
+
+    if bootstrap:
+        report["bootstrap"], report["ci"] = _bootstrap(
+            stats, groupings, y_e, eval_df, bootstrap, seed)
+    return report
+
+
+def _bootstrap(stats, groupings, y_e, eval_df, n_boot, seed) -> tuple[dict, dict]:
+    cell_of_row, _ = finest_cells(groupings)
+    strata = cell_of_row * 2 + y_e
+    clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
+    resampler = ClusteredResampler(strata, clusters)
+    samples: dict[tuple, list[np.ndarray]] = defaultdict(list)
+    for weights in resampler.blocks(n_boot, seed):
+        for path, values in stats.compute(weights).items():
+            if path[-1] not in COUNT_COLUMNS:
+                samples[path].append(values)
+    ci = {}
+    for path, chunks in samples.items():
+        low, high = percentile_ci(np.concatenate(chunks), CI_LEVEL)
+        ci[path] = [_json(low), _json(high)]
+    info = {
+        "n": int(n_boot), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
+        "cluster": "patient_id" if clusters is not None else "row",
+        "n_clusters": int(resampler.n_clusters),
+        "strata": "evaluated attributes (jointly) x label",
+        "threshold": "held fixed across resamples",
+    }
+    return info, _nest(ci)
