@@ -127,7 +127,8 @@ def write_prepared(
                 f"got {images.dtype} {images.shape}"
             )
         tmp = out / "images.npy.partial"
-        np.save(tmp, images, allow_pickle=False)
+        with open(tmp, "wb") as fh:  # a file handle: np.save would append ".npy" to the name
+            np.save(fh, images, allow_pickle=False)
         os.replace(tmp, out / "images.npy")
     metadata_only = images is None and not (out / "images.npy").exists()
     shape = None

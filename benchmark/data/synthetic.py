@@ -42,6 +42,7 @@ class SyntheticSpec:
     second_attribute: bool = False  # add `age` / `age_group` (>60) with its own difficulty
     age_contrast: float = 1.0  # lesion contrast multiplier for age_group 1
     noise: float = 0.12
+    dims: int = 2  # 2: N×1×S×S images; 3: N×1×S×S×S phantom volumes (synthetic_3d.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -54,7 +55,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "underdiagnosis": {"underdiagnosis": (0.0, 0.5), "visibility": 1.0},
     "mixed": {
         "group_share_train": 0.2,
-        "presentation_shift": 0.8,
+        "presentation_shift": 1.0,
         "contrast": (1.0, 0.7),
         "underdiagnosis": (0.0, 0.2),
         "visibility": 0.5,
@@ -169,7 +170,7 @@ def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024) ->
         contrast = np.asarray(spec.contrast, dtype=np.float32)[g_all[sl].astype(int)]
         contrast = contrast * np.where(old[sl], spec.age_contrast, 1.0)
         polarity = 1.0 - 2.0 * spec.presentation_shift * g_all[sl]
-        amp = col(0.28 * y * contrast * polarity)
+        amp = col(0.4 * y * contrast * polarity)
         img = img + amp * np.exp(-((xx - lx) ** 2 + (yy - ly) ** 2) / (2 * sigma**2))
         img = img * col(rng.normal(1, 0.05, b)) + rng.normal(0, spec.noise, img.shape).astype(np.float32)
         marker = meta["marker"].to_numpy()[sl].astype(bool)
@@ -181,6 +182,12 @@ def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024) ->
 
 def generate(spec: SyntheticSpec) -> tuple[pd.DataFrame, np.ndarray]:
     meta = generate_metadata(spec)
+    if spec.dims == 3:
+        from benchmark.data.synthetic_3d import render_volumes
+
+        return meta, render_volumes(meta, spec)
+    if spec.dims != 2:
+        raise UserError(f"synthetic dims must be 2 or 3, got {spec.dims}")
     return meta, render_images(meta, spec)
 
 

@@ -1,0 +1,58 @@
+"""``fairmedia train``: one training run into RUN_DIR (data contract 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+from benchmark.errors import UserError
+from benchmark.training.config import TrainConfig
+from benchmark.training.loop import train_run
+
+NAME = "train"
+HELP = "train one (arch, method, attribute, seed) run on a prepared dataset"
+
+
+def parse_assignments(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"{flag} expects KEY=VALUE, got {item!r}")
+        out[key] = value
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--prepared", required=True, help="prepared dataset folder")
+    p.add_argument("--out", required=True, help="run folder to write")
+    p.add_argument("--arch", default="cnn-small")
+    p.add_argument("--method", default="erm")
+    p.add_argument("--attribute", default="any",
+                   help="sensitive attribute, or 'any' for attribute-free methods")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--hparam", action="append", default=[], metavar="KEY=VALUE",
+                   help="method hyperparameter override (repeatable)")
+    p.add_argument("--hparam-sample", type=int, default=None,
+                   help="use the k-th random hyperparameter configuration instead of the defaults")
+    p.add_argument("--pretrained", default="none", help="none | imagenet | PATH")
+    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    p.add_argument("--num-workers", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--max-steps-per-epoch", type=int, default=None)
+
+
+def run(args: argparse.Namespace) -> int:
+    cfg = TrainConfig(
+        prepared=args.prepared, out=args.out, arch=args.arch, method=args.method,
+        attribute=args.attribute, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, weight_decay=args.weight_decay,
+        hparams=parse_assignments(args.hparam, "--hparam"), hparam_sample=args.hparam_sample,
+        pretrained=args.pretrained, device=args.device, num_workers=args.num_workers,
+        threads=args.threads, max_steps_per_epoch=args.max_steps_per_epoch,
+    )
+    train_run(cfg, log=lambda msg: print(msg, flush=True))
+    return 0

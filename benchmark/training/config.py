@@ -1,0 +1,39 @@
+"""Everything that defines one training run; hashed to check that a resumed run is the same."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    prepared: str
+    out: str
+    arch: str = "cnn-small"
+    method: str = "erm"
+    attribute: str = "any"
+    seed: int = 0
+    epochs: int = 5
+    batch_size: int = 64
+    eval_batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    hparams: dict[str, Any] = field(default_factory=dict)
+    hparam_sample: int | None = None  # None: defaults; k: the k-th random configuration
+    pretrained: str = "none"
+    device: str = "cpu"
+    num_workers: int = 0
+    threads: int | None = None
+    augment: bool = False
+    amp: bool = False
+    channels_last: bool = False
+    max_steps_per_epoch: int | None = None  # for tests: cut epochs short
+
+    def identity(self) -> str:
+        """Hash of the fields that change results (not paths, devices or worker counts)."""
+        skip = {"prepared", "out", "device", "num_workers", "threads"}
+        data = {k: v for k, v in asdict(self).items() if k not in skip}
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
