@@ -9,7 +9,7 @@ it implements. The training loop calls only these hooks:
 - ``update(x, y, a)`` — one optimisation step on a batch, returning scalar logs;
   most methods override only ``loss(x, y, a)``;
 - ``on_epoch_end(epoch)`` — e.g. weight averaging;
-- ``predict(x)`` — logits used for validation/test scores;
+- ``predict(x, a)`` — logits used for validation/test scores;
 - ``optimizers()`` — every optimiser, so checkpoints hold their state.
 
 Post-processing methods follow ``benchmark.methods.post_base.PostProcessor`` instead.
@@ -127,7 +127,10 @@ class Method(nn.Module):
     def on_epoch_end(self, epoch: int) -> None:
         """Called after each training epoch, before validation."""
 
-    def predict(self, x: torch.Tensor) -> torch.Tensor:
+    def predict(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        """Logits for scoring. ``a`` is the group code (zeros for attribute-free runs); only
+        methods whose network depends on the group at test time (e.g. per-group normalisation)
+        read it."""
         return self.model(x)
 
     def eval_model(self) -> nn.Module:

@@ -66,8 +66,8 @@ def _resolve_device(name: str) -> torch.device:
 def score_rows(method: Any, loader: DataLoader, device: torch.device) -> np.ndarray:
     method.eval()
     out = []
-    for x, _, _, _ in loader:
-        out.append(torch.sigmoid(method.predict(x.to(device)).float()).cpu())
+    for x, _, a, _ in loader:
+        out.append(torch.sigmoid(method.predict(x.to(device), a.to(device)).float()).cpu())
     method.train()
     return torch.cat(out).numpy()
 
