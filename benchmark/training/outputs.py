@@ -74,3 +74,15 @@ def predictions_frame(
 
 def write_run_json(out: Path, info: dict[str, Any]) -> None:
     atomic_text(json.dumps(info, indent=2, sort_keys=True, default=str), out / "run.json")
+
+
+def load_epoch_scores(run_dir: str | Path, prepared: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:
+    """Read a finished run's ``epoch_scores.parquet`` back as (row indices into the prepared
+    metadata, epochs × rows score matrix) — the inverse of :func:`epoch_scores_frame`."""
+    long = pd.read_parquet(Path(run_dir) / "epoch_scores.parquet")
+    wide = long.pivot(index="sample_id", columns="epoch", values="score")
+    position = pd.Series(np.arange(len(prepared.metadata)), index=prepared.metadata["sample_id"])
+    first_epoch = long[long["epoch"] == long["epoch"].min()]
+    order = first_epoch["sample_id"].to_numpy()  # keep the run's row order (val then test)
+    rows = position.loc[order].to_numpy()
+    return rows, wide.loc[order].to_numpy().T
