@@ -96,6 +96,10 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
     if len(train_rows) == 0 or len(eval_rows) == 0:
         raise UserError(f"{prepared.root}: needs train, val and test rows")
     train_ds = PreparedImageDataset(prepared, train_rows, groups)
+    if cfg.augment:
+        from benchmark.data.transforms import train_transform
+
+        train_ds.transform = train_transform(prepared.spatial_dims, tuple(prepared.images.shape[1:]))
     eval_loader = DataLoader(
         PreparedImageDataset(prepared, eval_rows, groups), batch_size=cfg.eval_batch_size,
         shuffle=False, num_workers=cfg.num_workers,
