@@ -26,6 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", type=int, default=0,
                    help="paired patient-level bootstrap resamples per cell (0: seed t-test only)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
 
@@ -36,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     markdown = write_leaderboard(
         runs=Path(args.runs), selection=args.selection, out=Path(args.out), metrics=args.metrics,
         baseline=args.baseline, correction=args.correction, alpha=args.alpha,
-        n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures)
+        n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures,
+        jobs=args.jobs)
     if not args.quiet:
         print(markdown, end="")
     return 0

@@ -129,3 +129,22 @@ def eval_dirs(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
 def selections_present(runs: str | Path) -> list[str]:
     """Names of the model selections found under ``runs``."""
     return sorted({p.parent.name for p in find_metric_files(Path(runs))})
+
+
+def collect_group_auc(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
+    """Per-group test AUC of every run: ``dataset, attribute, arch, method, seed, group, auc``."""
+    runs = Path(runs)
+    rows = []
+    for path in find_metric_files(runs, selection):
+        info = parse_run_path(path, runs)
+        if info["train_attribute"] not in ("any", info["attribute"]):
+            continue
+        attrs = json.loads(path.read_text()).get("attributes") or {}
+        block = attrs.get(str(info["attribute"])) or (next(iter(attrs.values())) if len(attrs) == 1
+                                                      else {})
+        for group, stats in (block.get("groups") or {}).items():
+            auc = _number((stats or {}).get("auc"))
+            rows.append({k: info[k] for k in ("dataset", "attribute", "arch", "method", "seed")}
+                        | {"group": str(group), "auc": math.nan if auc is None else auc})
+    return pd.DataFrame(rows, columns=["dataset", "attribute", "arch", "method", "seed", "group",
+                                       "auc"])
