@@ -94,6 +94,23 @@ def assign_split(table: pd.DataFrame, split: dict[str, Any], seed: int) -> np.nd
     return official
 
 
+def image_paths(root: Path, names: pd.Series, folders: list[str], metadata_only: bool) -> pd.Series:
+    """Path (relative to root) of each image file name, found in the first of ``folders`` (glob
+    patterns, e.g. ``images_*/images`` for NIH's Kaggle layout) that holds it. A name found
+    nowhere points into the first folder, so decoding reports it as unreadable."""
+    first = folders[0].rstrip("/")
+    default = names.map(lambda n: n if first in ("", ".") else f"{first}/{n}")
+    if metadata_only:
+        return default
+    found: dict[str, str] = {}
+    for pattern in folders:
+        for folder in sorted(root.glob(pattern)) if pattern not in ("", ".") else [root]:
+            if folder.is_dir():
+                for entry in folder.iterdir():
+                    found.setdefault(entry.name, entry.relative_to(root).as_posix())
+    return pd.Series([found.get(n, d) for n, d in zip(names, default)], index=names.index, dtype=object)
+
+
 def hash_sources(root: Path, paths: list[Path | None]) -> dict[str, str]:
     return {str(p.relative_to(root)): file_sha256(p) for p in paths if p is not None}
 
