@@ -5,10 +5,12 @@ With row weights w (a bootstrap resample is a vector of draw counts) it is
 
     sum_{pos i} w_i * (W-(s < s_i) + 0.5 * W-(s = s_i)) / (W+ * W-),
 
-where W- sums negative weights. Rows are sorted once by (group, score); each resample then costs
-a few cumulative sums over a (resamples x rows) array, instead of a sort per resample and group as
-``sklearn.metrics.roc_auc_score`` in a loop would need. Hand-written for that reason; tests check
-it against scikit-learn.
+where W- sums negative weights within the group. Which negatives lie below (or tie with) each
+positive does not depend on the weights, so it is found once by sorting; each resample then costs
+one running sum over the negatives' weights and one gather at the positives, instead of a sort per
+resample and group as ``sklearn.metrics.roc_auc_score`` in a loop would need. Hand-written for
+that reason, and tested against scikit-learn. Weights are laid out (rows, resamples) so every step
+walks contiguous memory.
 """
 
 from __future__ import annotations
@@ -20,42 +22,54 @@ class GroupedAUC:
     """AUC of each group (codes 0..G-1; -1 rows ignored) for a block of weight vectors."""
 
     def __init__(self, y: np.ndarray, score: np.ndarray, codes: np.ndarray, n_groups: int):
-        idx = np.flatnonzero(codes >= 0)
-        order = idx[np.lexsort((score[idx], codes[idx]))]
-        c, s = codes[order], score[order]
+        score = np.asarray(score, dtype=float)
+        y = np.asarray(y)
+        codes = np.asarray(codes)
         self.n_groups = n_groups
-        self.order = order
-        self.y = np.asarray(y, dtype=float)[order]
-        if len(order) == 0:
-            self.tie_starts = self.group_starts = self.groups_present = np.zeros(0, np.int64)
-            self.blocks_per_group = np.zeros(0, np.int64)
-            return
-        # a tie block: same group and same score
-        self.tie_starts = np.flatnonzero(np.r_[True, (c[1:] != c[:-1]) | (s[1:] != s[:-1])])
-        block_code = c[self.tie_starts]
-        self.group_starts = np.flatnonzero(np.r_[True, block_code[1:] != block_code[:-1]])
-        self.groups_present = block_code[self.group_starts]
-        self.blocks_per_group = np.diff(np.r_[self.group_starts, len(self.tie_starts)])
+        idx = np.flatnonzero(codes >= 0)
+        # negatives first among tied scores: a positive's count of earlier negatives includes ties
+        order = idx[np.lexsort((y[idx], score[idx], codes[idx]))]
+        is_neg = y[order] == 0
+        self.neg_rows = order[is_neg]
+        self.pos_rows = order[~is_neg]
+        negs_before = np.cumsum(is_neg) - is_neg  # negatives strictly earlier in this order
+        self.k_high = negs_before[~is_neg]  # negatives with s < s_i or s == s_i
+        # positives first among ties: the count then excludes tied negatives
+        order_lo = idx[np.lexsort((-y[idx], score[idx], codes[idx]))]
+        is_neg_lo = y[order_lo] == 0
+        self.k_low = (np.cumsum(is_neg_lo) - is_neg_lo)[~is_neg_lo]
+        self.has_ties = not np.array_equal(self.k_low, self.k_high)
+        pos_codes = codes[self.pos_rows]
+        self.pos_starts = np.flatnonzero(np.r_[True, pos_codes[1:] != pos_codes[:-1]])
+        self.pos_groups = pos_codes[self.pos_starts] if len(pos_codes) else np.zeros(0, np.int64)
+        # each group's slice of the negatives (in group order)
+        neg_codes = codes[self.neg_rows]
+        self.neg_start = np.searchsorted(neg_codes, self.pos_groups, side="left")
+        self.neg_end = np.searchsorted(neg_codes, self.pos_groups, side="right")
 
     def __call__(self, weights: np.ndarray | None = None) -> np.ndarray:
-        """(B, G) AUCs for weights of shape (B, N) over the rows given at construction."""
-        n_boot = 1 if weights is None else weights.shape[0]
+        """(B, G) AUCs for weights of shape (N, B) over the rows given at construction."""
+        n_boot = 1 if weights is None else weights.shape[1]
         out = np.full((n_boot, self.n_groups), np.nan)
-        if len(self.order) == 0:
+        if len(self.pos_rows) == 0:
             return out
-        w = np.ones((1, len(self.order))) if weights is None else weights[:, self.order]
-        pos = w * self.y
-        neg_blocks = np.add.reduceat(w - pos, self.tie_starts, axis=1)
-        pos_blocks = np.add.reduceat(pos, self.tie_starts, axis=1)
-        cum_neg = np.cumsum(neg_blocks, axis=1)
-        # negatives below a block, counted from its group's start
-        before_group = np.zeros((n_boot, len(self.group_starts)))
-        before_group[:, 1:] = cum_neg[:, self.group_starts[1:] - 1]
-        below = cum_neg - neg_blocks - np.repeat(before_group, self.blocks_per_group, axis=1)
-        num = np.add.reduceat(pos_blocks * (below + 0.5 * neg_blocks), self.group_starts, axis=1)
-        n_pos = np.add.reduceat(pos_blocks, self.group_starts, axis=1)
-        n_neg = np.add.reduceat(neg_blocks, self.group_starts, axis=1)
+        if weights is None:
+            w_neg = np.ones((len(self.neg_rows), 1))
+            w_pos = np.ones((len(self.pos_rows), 1))
+        else:
+            w_neg, w_pos = weights[self.neg_rows], weights[self.pos_rows]
+        running = np.empty((len(w_neg) + 1, n_boot))  # exclusive running sum of negative weight
+        running[0] = 0.0
+        np.cumsum(w_neg, axis=0, out=running[1:])
+        if self.has_ties:
+            below = 0.5 * (running[self.k_low] + running[self.k_high])
+        else:
+            below = running[self.k_high]
+        n_pos = np.add.reduceat(w_pos, self.pos_starts, axis=0)
+        start = running[self.neg_start]
+        n_neg = running[self.neg_end] - start
+        num = np.add.reduceat(w_pos * below, self.pos_starts, axis=0) - start * n_pos
         denom = n_pos * n_neg
         with np.errstate(invalid="ignore", divide="ignore"):
-            out[:, self.groups_present] = np.where(denom > 0, num / denom, np.nan)
+            out[:, self.pos_groups] = np.where(denom > 0, num / denom, np.nan).T
         return out

@@ -19,12 +19,12 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-# Resamples per block: bounds memory at BLOCK x rows float64 (40 MB for 100k rows).
+# Resamples per block: bounds memory at rows x BLOCK float64 (40 MB for 100k rows).
 BLOCK = 50
 
 
 class ClusteredResampler:
-    """Draws (block, N) weight matrices for rows with given strata and clusters."""
+    """Draws (N, block) weight matrices (rows x resamples) for rows with strata and clusters."""
 
     def __init__(self, strata: np.ndarray, clusters: np.ndarray | None = None):
         strata = np.asarray(strata)
@@ -58,7 +58,7 @@ class ClusteredResampler:
         done = 0
         while done < n_boot:
             size = min(block, n_boot - done)
-            yield self.cluster_counts(rng, size)[:, self.cluster_of_row]
+            yield self.cluster_counts(rng, size).T[self.cluster_of_row]
             done += size
 
 
@@ -97,7 +97,7 @@ def bootstrap_difference(
 
     def statistic(score: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
         terms = row_terms(y, score, (score >= threshold).astype(np.int8))
-        sums = terms.sum(axis=0)[None] if weights is None else weights @ terms
+        sums = terms.sum(axis=0)[None] if weights is None else weights.T @ terms
         auc = GroupedAUC(y, score, codes, 1)(weights)[:, 0] if metric == "auc" else sums[:, 0]
         return metrics_from_sums(sums, auc)[metric]
 

@@ -90,9 +90,6 @@ def evaluate_predictions(
     require_columns(df, ["y", "score", *attributes], source)
     if bootstrap < 0 or min_group_size < 0:
         raise UserError("--bootstrap and --min-group-size must be >= 0")
-    y = binary_column(df, "y", source)
-    score = score_column(df, source)
-    decision = binary_column(df, "decision", source) if "decision" in df.columns else None
     has_split = "split" in df.columns
     if has_split:
         split = df["split"].astype(str).str.strip().str.lower().to_numpy()
@@ -100,9 +97,18 @@ def evaluate_predictions(
         if not eval_mask.any():
             raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
                             f"{sorted(set(split))}")
+        used = df.loc[eval_mask | fit_mask]  # other splits (e.g. train) are not checked
     else:
-        eval_mask, fit_mask = np.ones(len(df), bool), None
-
+        eval_mask, fit_mask, used = np.ones(len(df), bool), None, df
+    y = np.zeros(len(df), np.int8)
+    score = np.zeros(len(df))
+    used_rows = eval_mask if fit_mask is None else eval_mask | fit_mask
+    y[used_rows] = binary_column(used, "y", source)
+    score[used_rows] = score_column(used, source)
+    decision = None
+    if "decision" in df.columns:
+        decision = np.zeros(len(df), np.int8)
+        decision[eval_mask] = binary_column(df.loc[eval_mask], "decision", source)
     if decision is not None:
         record = {"value": None, "rule": "decision", "fitted_on": "method",
                   "reason": "per-row decisions from the predictions' decision column"}

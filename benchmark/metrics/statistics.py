@@ -59,12 +59,12 @@ class FairnessStatistics:
                 [self.terms[a:b].sum(axis=0) for a, b in zip(bounds[:-1], bounds[1:])]
             )[None]
         return np.stack(
-            [weights[:, a:b] @ self.terms[a:b] for a, b in zip(bounds[:-1], bounds[1:])], axis=1
+            [weights[a:b].T @ self.terms[a:b] for a, b in zip(bounds[:-1], bounds[1:])], axis=1
         )
 
     def compute(self, weights: np.ndarray | None = None) -> dict[Path, np.ndarray]:
-        """All statistics; ``weights`` (B, N) in the caller's row order, None for the data."""
-        w = None if weights is None else weights[:, self.order]
+        """All statistics; ``weights`` (N, B) in the caller's row order, None for the data."""
+        w = None if weights is None else weights[self.order]
         cell_sums = self._cell_sums(w)  # (B, C, T)
         out: dict[Path, np.ndarray] = {}
         overall = metrics_from_sums(cell_sums.sum(axis=1), self.overall_auc(w)[:, 0])
