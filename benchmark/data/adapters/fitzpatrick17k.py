@@ -18,7 +18,7 @@ KEY = "fitzpatrick17k.csv"
 def prepare(root: Path, out: Path, *, card: dict[str, Any], metadata_only: bool = False,
             workers: int = 2, seed: int | None = None) -> Path:
     path = locate(root, card, KEY)
-    table = read_table(path, card, KEY)
+    table = read_table(path, card, KEY, dtype={"md5hash": str})  # an all-digit hash is still a name
     label = card["label"]
     partition = table[label["column"]].astype(str).str.strip()
     known = set(label["positive"]) | set(label["negative"])
