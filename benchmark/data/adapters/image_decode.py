@@ -114,22 +114,25 @@ def decode_images(
     progress = _Progress(len(paths), int(done.sum()))
     failures: dict[int, str] = {}
     writer.array.flush()
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {}
-        for start in range(0, len(todo), CHUNK):
-            rows = todo[start : start + CHUNK].tolist()
-            fut = pool.submit(_decode_chunk, str(writer.partial), str(root), rows,
-                              [paths[r] for r in rows], size, channels)
-            futures[fut] = rows
-        for i, fut in enumerate(as_completed(futures)):
-            rows = futures[fut]
-            bad = dict(fut.result())
-            failures.update(bad)
-            done[[r for r in rows if r not in bad]] = True
-            progress.step(len(rows))
-            if i % 16 == 15:  # checkpoint the done-mask now and then, atomically
-                _save_progress(progress_file, fingerprint, done)
-    _save_progress(progress_file, fingerprint, done)
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {}
+            for start in range(0, len(todo), CHUNK):
+                rows = todo[start : start + CHUNK].tolist()
+                fut = pool.submit(_decode_chunk, str(writer.partial), str(root), rows,
+                                  [paths[r] for r in rows], size, channels)
+                futures[fut] = rows
+            for i, fut in enumerate(as_completed(futures)):
+                rows = futures[fut]
+                bad = dict(fut.result())
+                failures.update(bad)
+                done[[r for r in rows if r not in bad]] = True
+                progress.step(len(rows))
+                if i % 16 == 15:  # checkpoint the done-mask now and then, atomically
+                    _save_progress(progress_file, fingerprint, done)
+    finally:  # also when interrupted: the next run resumes from here
+        writer.array.flush()
+        _save_progress(progress_file, fingerprint, done)
     if len(paths) and len(failures) > max_bad_fraction * len(paths):
         row = min(failures)
         raise UserError(
