@@ -18,7 +18,8 @@ COLUMNS = ["image_name", "patient_id", "sex", "age_approx", "anatom_site_general
 
 def _isic(root: Path, n: int = 20, **overrides) -> pd.DataFrame:
     table = pd.DataFrame({"image_name": [f"ISIC_{i}" for i in range(n)],
-                          "patient_id": [f"IP_{i // 2}" for i in range(n)], "sex": ["male", "female"] * (n // 2),
+                          "patient_id": [f"IP_{i // 2}" for i in range(n)],
+                          "sex": ["male", "female"] * (n // 2),
                           "age_approx": 50.0, "anatom_site_general_challenge": "torso",
                           "diagnosis": "nevus", "benign_malignant": "benign", "target": [0, 1] * (n // 2)})
     for k, v in overrides.items():
