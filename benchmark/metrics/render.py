@@ -43,7 +43,8 @@ def _header(report: dict) -> list[str]:
     lines = [
         f"source: {report['source']}   evaluated on: {report['evaluated_on']} "
         f"(n={report['n_eval']})",
-        f"threshold: {_fmt(t['value'])} ({t['rule']}, fitted on {t['fitted_on']})",
+        f"threshold: {_fmt(t['value'])} ({t['rule']}"
+        + (")" if t["fitted_on"] == "fixed" else f", fitted on {t['fitted_on']})"),
     ]
     if "note" in t:
         lines.append(f"NOTE: {t['note']}")
