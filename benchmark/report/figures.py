@@ -136,7 +136,6 @@ def group_auc_bars(groups: pd.DataFrame, title: str, path: Path, baseline: str =
     ax.set_ylabel("test AUC (mean ± std over seeds)")
     ax.set_title(title, fontsize=9)
     ax.legend(title="group", fontsize=7, title_fontsize=7, ncols=min(len(names), 4))
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return path
