@@ -125,6 +125,8 @@ def decode_volumes(root: Path, out: Path, paths: list[str], *, image: dict[str, 
     writer = ImageArrayWriter(out, len(paths), (1, *size))
     writer.array.flush()
     failures: dict[int, str] = {}
+    # Import MONAI once here (seconds) so forked workers inherit it instead of each paying again.
+    import monai.transforms  # noqa: F401
     with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = [
             pool.submit(_decode_chunk, str(writer.partial), str(root), list(range(s, s2)),
