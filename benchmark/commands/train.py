@@ -42,6 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     p.add_argument("--num-workers", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--augment", action="store_true", help="random flips/affine on training images")
     p.add_argument("--max-steps-per-epoch", type=int, default=None)
 
 
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr, weight_decay=args.weight_decay,
         hparams=parse_assignments(args.hparam, "--hparam"), hparam_sample=args.hparam_sample,
         pretrained=args.pretrained, device=args.device, num_workers=args.num_workers,
-        threads=args.threads, max_steps_per_epoch=args.max_steps_per_epoch,
+        threads=args.threads, max_steps_per_epoch=args.max_steps_per_epoch, augment=args.augment,
     )
     train_run(cfg, log=lambda msg: print(msg, flush=True))
     return 0

@@ -1,0 +1,148 @@
+"""The experiment grid: a validated workflow config expanded into runs, evaluations and tables.
+
+The Snakefile stays thin by asking this module what to build; the same code is unit-tested, and
+answers a name check with the list of valid names before any job starts.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from benchmark.data.cards import available_datasets, load_card
+from benchmark.errors import UserError
+
+RUNS = "results/runs"
+PREPARED = "results/prepared"
+TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
+
+
+def _methods() -> dict[str, type]:
+    from benchmark.methods.registry import available_methods
+
+    return available_methods()
+
+
+def check_names(config: dict[str, Any]) -> None:
+    """Unknown dataset cards, methods and architectures are errors listing the valid names."""
+    from benchmark.models.registry import available_archs
+
+    cards = available_datasets()
+    for key, entry in config.get("datasets", {}).items():
+        if entry.get("card") not in cards:
+            raise UserError(f"config datasets.{key}.card: unknown dataset {entry.get('card')!r}; "
+                            f"valid: {', '.join(cards)}")
+        if entry["card"] != "synthetic" and "root" not in entry:
+            raise UserError(f"config datasets.{key}: a real dataset needs `root:` (its local copy)")
+        declared = load_card(entry["card"]).get("attributes", [])
+        declared = list(declared) if isinstance(declared, list | dict) else []
+        bad = [a for a in entry.get("attributes", []) if declared and a not in declared]
+        if bad:
+            raise UserError(f"config datasets.{key}.attributes: {bad} not in card {entry['card']!r}; "
+                            f"its attributes: {declared}")
+    methods = _methods()
+    unknown = [m for m in config.get("methods", []) if m not in methods]
+    if unknown:
+        raise UserError(f"config methods: unknown method(s) {unknown}; valid: {', '.join(methods)}")
+    archs = available_archs()
+    unknown = [a for a in config.get("archs", []) if a not in archs]
+    if unknown:
+        raise UserError(f"config archs: unknown architecture(s) {unknown}; valid: {', '.join(archs)}")
+    baseline = config.get("baseline", "erm")
+    if baseline not in config.get("methods", []):
+        raise UserError(f"config methods must include the baseline {baseline!r}")
+
+
+def is_post(method: str) -> bool:
+    return _methods()[method].category == "post"
+
+
+def uses_attribute(method: str) -> bool:
+    cls = _methods()[method]
+    return bool(cls.uses_attribute) or cls.category == "post"
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str
+    arch: str
+    method: str
+    attribute: str  # "any" for attribute-free methods
+    seed: int
+
+    @property
+    def path(self) -> str:
+        return f"{RUNS}/{self.dataset}/{self.arch}/{self.method}/{self.attribute}/seed{self.seed}"
+
+
+def runs(config: dict[str, Any]) -> list[Run]:
+    out = []
+    for dataset, entry in config["datasets"].items():
+        for arch in config["archs"]:
+            for method in config["methods"]:
+                attrs = entry["attributes"] if uses_attribute(method) else ["any"]
+                for attr in attrs:
+                    for seed in config["seeds"]:
+                        out.append(Run(dataset, arch, method, attr, seed))
+    return out
+
+
+def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
+    """Attribute-free runs are evaluated on every attribute of their dataset; others on their own.
+    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed."""
+    attrs = config["datasets"][run.dataset]["attributes"]
+    chosen = list(attrs) if run.attribute == "any" else [run.attribute]
+    if config.get("evaluation", {}).get("intersect") and len(attrs) >= 2:
+        chosen.append(f"{attrs[0]}&{attrs[1]}")
+    return chosen
+
+
+def metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
+    return [f"{r.path}/eval/{a}/{selection}/metrics.json"
+            for r in runs(config) for a in eval_attributes(config, r)]
+
+
+def train_resources(config: dict[str, Any], dataset: str, arch: str) -> dict[str, int]:
+    spec = dict(config.get("resources", {}).get("train", {}))
+    overrides = spec.pop("overrides", {}) or {}
+    res = {**TRAIN_RESOURCE_DEFAULTS, **spec}
+    for key in (dataset, arch):
+        res.update(overrides.get(key, {}))
+    return res
+
+
+def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
+    entry = config["datasets"][dataset]
+    if entry["card"] == "synthetic":
+        opts = dict(entry.get("options", {}))
+        parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", out]
+        for key, value in sorted(opts.items()):
+            # JSON is valid YAML, which is how `fairmedia synth --set` reads values.
+            parts += ["--set", shlex.quote(f"{key}={json.dumps(value)}")]
+        return " ".join(map(str, parts))
+    workers = entry.get("prepare_workers", 2)
+    return (f"prepare {shlex.quote(entry['card'])} --root {shlex.quote(entry['root'])} "
+            f"--out {out} --workers {workers}")
+
+
+def train_args(config: dict[str, Any], method: str) -> str:
+    t = config.get("train", {})
+    args = [
+        f"--epochs {t.get('epochs', 8)}", f"--batch-size {t.get('batch_size', 64)}",
+        f"--lr {t.get('lr', 1e-3)}", f"--weight-decay {t.get('weight_decay', 1e-4)}",
+        f"--pretrained {shlex.quote(str(t.get('pretrained', 'none')))}",
+        f"--device {t.get('device', 'cpu')}", f"--threads {t.get('threads', 1)}",
+        f"--num-workers {t.get('num_workers', 0)}",
+    ]
+    if t.get("augment"):
+        args.append("--augment")
+    for key, value in sorted(config.get("method_hparams", {}).get(method, {}).items()):
+        args.append(f"--hparam {shlex.quote(f'{key}={value}')}")
+    return " ".join(args)
+
+
+def post_args(config: dict[str, Any], method: str) -> str:
+    return " ".join(f"--hparam {shlex.quote(f'{k}={v}')}"
+                    for k, v in sorted(config.get("method_hparams", {}).get(method, {}).items()))

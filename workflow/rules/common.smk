@@ -1,0 +1,66 @@
+# Shared setup: validate the config (schema, then registry names) before any job is planned.
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from benchmark import grid
+from benchmark.errors import UserError
+from benchmark.methods.registry import available_methods
+
+validate(config, "../schemas/config.schema.yaml")
+try:
+    grid.check_names(config)
+except UserError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
+
+# Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
+FAIRMEDIA = f"{sys.executable} -m benchmark.cli"
+RUNS = grid.RUNS
+PREPARED = grid.PREPARED
+SELECTIONS = config["selections"]
+_ALL_METHODS = available_methods()
+TRAIN_METHODS = "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post")
+POST_METHODS = "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post")
+
+
+wildcard_constraints:
+    dataset="[^/]+",
+    arch="[^/]+",
+    method="[^/]+",
+    attribute="[^/]+",
+    train_attribute="[^/]+",
+    seed=r"\d+",
+    selection="|".join(SELECTIONS),
+
+
+def leaderboard_targets():
+    return [f"results/leaderboard/{s}/leaderboard.md" for s in SELECTIONS]
+
+
+def run_dir(wc, attribute=None):
+    attr = attribute or wc.attribute
+    return f"{RUNS}/{wc.dataset}/{wc.arch}/{wc.method}/{attr}/seed{wc.seed}"
+
+
+def print_leaderboards():
+    for s in SELECTIONS:
+        path = Path(f"results/leaderboard/{s}/leaderboard.md")
+        if path.exists():
+            print(f"\n{path}:\n\n{path.read_text()}")
+
+
+def train_resource(key):
+    def get(wc, attempt):
+        value = grid.train_resources(config, wc.dataset, wc.arch)[key]
+        # A retried job (preempted, or out of time) gets proportionally more runtime.
+        return value * attempt if key == "runtime" else value
+
+    return get
+
+
+def base_run(wc):
+    base = config["post_base"]
+    attr = wc.attribute if grid.uses_attribute(base) else "any"
+    return f"{RUNS}/{wc.dataset}/{wc.arch}/{base}/{attr}/seed{wc.seed}"

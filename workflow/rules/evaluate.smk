@@ -1,0 +1,28 @@
+# Evaluation (DESIGN.md, contract 4): one metrics.json per run × evaluation attribute × selection,
+# plus the selected model's scored test rows for the paired bootstrap of the leaderboard.
+
+
+rule evaluate:
+    input:
+        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/run.json",
+    output:
+        metrics=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/metrics.json",
+        scored=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/scored.parquet",
+    params:
+        cli=FAIRMEDIA,
+        run=lambda wc: run_dir(wc, wc.train_attribute),
+        out=lambda wc: f"{run_dir(wc, wc.train_attribute)}/eval/{wc.attribute}/{wc.selection}",
+        bootstrap=config["evaluation"]["bootstrap"],
+        threshold=config["evaluation"]["threshold"],
+        min_group_size=config["evaluation"]["min_group_size"],
+    log:
+        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/evaluate.log",
+    group:
+        "evaluate"
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    shell:
+        "{params.cli} evaluate-run {params.run} --attribute '{wildcards.attribute}' "
+        "--selection {wildcards.selection} --out-dir {params.out} --bootstrap {params.bootstrap} "
+        "--threshold {params.threshold} --min-group-size {params.min_group_size} > {log} 2>&1"

@@ -1,0 +1,56 @@
+# Runs (DESIGN.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
+# attribute "any". Post-processing runs (contract 3) read their base run's predictions.
+
+
+rule train:
+    input:
+        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
+    output:
+        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/run.json",
+        predictions=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/predictions.parquet",
+        epoch_scores=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/epoch_scores.parquet",
+        history=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/history.csv",
+    wildcard_constraints:
+        method=TRAIN_METHODS,
+    params:
+        cli=FAIRMEDIA,
+        prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
+        out=lambda wc: run_dir(wc),
+        extra=lambda wc: grid.train_args(config, wc.method),
+    log:
+        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/train.log",
+    resources:
+        gpu=train_resource("gpu"),
+        cpus_per_task=train_resource("cpus"),
+        mem_mb=train_resource("mem_mb"),
+        runtime=train_resource("runtime"),
+    shell:
+        "{params.cli} train --prepared {params.prepared} --out {params.out} --arch {wildcards.arch} "
+        "--method {wildcards.method} --attribute {wildcards.attribute} --seed {wildcards.seed} "
+        "{params.extra} 2>&1 | tee {log}"
+
+
+rule postprocess:
+    input:
+        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
+        base=lambda wc: f"{base_run(wc)}/run.json",
+    output:
+        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/run.json",
+        predictions=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/predictions.parquet",
+    wildcard_constraints:
+        method=POST_METHODS or "(?!)",
+    params:
+        cli=FAIRMEDIA,
+        prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
+        base=base_run,
+        out=lambda wc: run_dir(wc),
+        extra=lambda wc: grid.post_args(config, wc.method),
+    log:
+        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/postprocess.log",
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    shell:
+        "{params.cli} postprocess --base {params.base} --method {wildcards.method} "
+        "--attribute {wildcards.attribute} --prepared {params.prepared} --out {params.out} "
+        "--seed {wildcards.seed} {params.extra} 2>&1 | tee {log}"
