@@ -78,3 +78,15 @@ def test_rank_json_keys_and_unknown_direction_error(runs, tmp_path, capsys):
 def test_unknown_metric_is_a_user_error(runs, tmp_path, capsys):
     code = main(["leaderboard", "--runs", str(runs), "--out", str(tmp_path), "--metrics", "aucc"])
     assert code == 2 and "aucc" in capsys.readouterr().err
+
+
+def test_compare_selections_lists_each_selection_for_erm(runs, tmp_path, capsys):
+    assert main(["compare-selections", "--runs", str(runs), "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "selections.csv")
+    assert set(table["selection"]) == {"overall", "dto"}
+    long = collect(runs)
+    ref = long[(long.method == "erm") & (long.metric == "auc") & (long.dataset == "synthA")
+               & (long.selection == "dto")]["value"].mean()
+    got = table[(table.dataset == "synthA") & (table.metric == "auc") & (table.selection == "dto")]
+    assert got["mean"].item() == pytest.approx(ref)
+    assert "| synthA | sex | cnn | dto |" in capsys.readouterr().out
