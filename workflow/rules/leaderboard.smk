@@ -5,11 +5,11 @@ rule leaderboard:
     input:
         lambda wc: grid.metrics_targets(config, wc.selection),
     output:
-        md="results/leaderboard/{selection}/leaderboard.md",
-        csv="results/leaderboard/{selection}/leaderboard.csv",
+        md=report("results/leaderboard/{selection}/leaderboard.md", category="Leaderboard", subcategory="{selection}"),
+        csv=report("results/leaderboard/{selection}/leaderboard.csv", category="Leaderboard", subcategory="{selection}"),
         tex="results/leaderboard/{selection}/leaderboard.tex",
-        significance="results/leaderboard/{selection}/significance.csv",
-        ranks="results/leaderboard/{selection}/ranks.csv",
+        significance=report("results/leaderboard/{selection}/significance.csv", category="Leaderboard", subcategory="{selection}"),
+        ranks=report("results/leaderboard/{selection}/ranks.csv", category="Leaderboard", subcategory="{selection}"),
     params:
         cli=FAIRMEDIA,
         runs=RUNS,
@@ -21,10 +21,11 @@ rule leaderboard:
         figures="" if config["leaderboard"]["figures"] else "--no-figures",
     log:
         "results/logs/leaderboard/{selection}.log",
+    threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
     shell:
         "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} --out {params.out} "
         "--metrics {params.metrics} --bootstrap {params.bootstrap} --correction {params.correction} "
-        "--baseline {params.baseline} {params.figures} --quiet > {log} 2>&1"
+        "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
