@@ -54,6 +54,10 @@ def split_group_label_counts(metadata: pd.DataFrame, attributes: list[str]) -> d
     return out
 
 
+def _show(value: Any) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def validate_metadata(metadata: pd.DataFrame, attributes: list[str], source: str) -> None:
     missing = [c for c in (*REQUIRED_COLUMNS, *attributes) if c not in metadata.columns]
     if missing:
@@ -62,12 +66,12 @@ def validate_metadata(metadata: pd.DataFrame, attributes: list[str], source: str
     if bad_split.any():
         row = int(np.flatnonzero(bad_split.to_numpy())[0])
         raise UserError(
-            f"{source}: row {row} has split {metadata['split'].iloc[row]!r}; expected one of train, val, test"
+            f"{source}: row {row} has split {_show(metadata['split'].iloc[row])}; expected one of train, val, test"
         )
     bad_y = ~metadata["y"].isin([0, 1])
     if bad_y.any():
         row = int(np.flatnonzero(bad_y.to_numpy())[0])
-        raise UserError(f"{source}: row {row} has y={metadata['y'].iloc[row]!r}; expected 0 or 1")
+        raise UserError(f"{source}: row {row} has y={_show(metadata['y'].iloc[row])}; expected 0 or 1")
     if metadata["sample_id"].duplicated().any():
         dup = metadata.loc[metadata["sample_id"].duplicated(), "sample_id"].iloc[0]
         raise UserError(f"{source}: sample_id {dup!r} appears more than once")
