@@ -27,18 +27,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="paired patient-level bootstrap resamples per cell (0: seed t-test only)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
+    p.add_argument("--include-from", default=None, metavar="FILE",
+                   help="only the metrics.json files listed in FILE, one per line (the workflow's)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
+    from benchmark.report.collect import read_include_list
     from benchmark.report.pipeline import write_leaderboard
 
     markdown = write_leaderboard(
         runs=Path(args.runs), selection=args.selection, out=Path(args.out), metrics=args.metrics,
         baseline=args.baseline, correction=args.correction, alpha=args.alpha,
         n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures,
-        jobs=args.jobs)
+        jobs=args.jobs,
+        include=read_include_list(args.include_from) if args.include_from else None)
     if not args.quiet:
         print(markdown, end="")
     return 0

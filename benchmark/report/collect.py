@@ -68,12 +68,23 @@ def flatten_metrics(report: dict, attribute: str) -> dict[str, float]:
     return out
 
 
-def find_metric_files(runs: Path, selection: str | None = None) -> list[Path]:
-    """All ``metrics.json`` files under ``runs`` (optionally of one selection), sorted."""
+def find_metric_files(runs: Path, selection: str | None = None,
+                      include: set[Path] | None = None) -> list[Path]:
+    """All ``metrics.json`` files under ``runs`` (optionally of one selection, and only those in
+    ``include`` — the workflow passes the files its config produces, so runs of other configs
+    left in the same folder never enter a table), sorted."""
     files = sorted(runs.glob(_PATTERN))
     if selection is not None:
         files = [f for f in files if f.parent.name == selection]
+    if include is not None:
+        wanted = {p.resolve() for p in include}
+        files = [f for f in files if f.resolve() in wanted]
     return files
+
+
+def read_include_list(path: str | Path) -> set[Path]:
+    """The ``--include-from`` file: one metrics.json path per line."""
+    return {Path(line.strip()) for line in Path(path).read_text().splitlines() if line.strip()}
 
 
 def parse_run_path(metrics_file: Path, runs: Path) -> dict[str, object]:
@@ -90,7 +101,8 @@ def parse_run_path(metrics_file: Path, runs: Path) -> dict[str, object]:
             "run_dir": str(run_dir), "eval_dir": str(metrics_file.parent)}
 
 
-def collect(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
+def collect(runs: str | Path, selection: str | None = None,
+            include: set[Path] | None = None) -> pd.DataFrame:
     """Long table of every metric of every evaluated run under ``runs``.
 
     A method trained with a specific attribute (``train_attribute != any``) is only kept for the
@@ -100,7 +112,7 @@ def collect(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
     if not runs.is_dir():
         raise UserError(f"runs folder {runs} does not exist")
     rows = []
-    for path in find_metric_files(runs, selection):
+    for path in find_metric_files(runs, selection, include):
         info = parse_run_path(path, runs)
         if info["train_attribute"] not in ("any", info["attribute"]):
             continue
@@ -115,10 +127,11 @@ def collect(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
     return table.astype({"seed": "int64", "value": "float64"})
 
 
-def eval_dirs(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
+def eval_dirs(runs: str | Path, selection: str | None = None,
+              include: set[Path] | None = None) -> pd.DataFrame:
     """One row per evaluated run: the identifying columns and the folder holding scored.parquet."""
     runs = Path(runs)
-    rows = [parse_run_path(p, runs) for p in find_metric_files(runs, selection)]
+    rows = [parse_run_path(p, runs) for p in find_metric_files(runs, selection, include)]
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
@@ -131,11 +144,12 @@ def selections_present(runs: str | Path) -> list[str]:
     return sorted({p.parent.name for p in find_metric_files(Path(runs))})
 
 
-def collect_group_auc(runs: str | Path, selection: str | None = None) -> pd.DataFrame:
+def collect_group_auc(runs: str | Path, selection: str | None = None,
+                      include: set[Path] | None = None) -> pd.DataFrame:
     """Per-group test AUC of every run: ``dataset, attribute, arch, method, seed, group, auc``."""
     runs = Path(runs)
     rows = []
-    for path in find_metric_files(runs, selection):
+    for path in find_metric_files(runs, selection, include):
         info = parse_run_path(path, runs)
         if info["train_attribute"] not in ("any", info["attribute"]):
             continue

@@ -74,14 +74,15 @@ def write_figures(out: Path, long: pd.DataFrame, groups: pd.DataFrame, results: 
 def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
                       baseline: str = "erm", correction: str = "holm", alpha: float = 0.05,
                       n_boot: int = 0, seed: int = 0, figures: bool = True,
-                      jobs: int = 1) -> str:
-    """Write the leaderboard files for one selection into ``out``; return the Markdown."""
-    long = collect(runs, selection=selection)
+                      jobs: int = 1, include: set[Path] | None = None) -> str:
+    """Write the leaderboard files for one selection into ``out``; return the Markdown.
+    ``include``: only these metrics.json files (default: every one under ``runs``)."""
+    long = collect(runs, selection=selection, include=include)
     if long.empty:
         raise UserError(f"no metrics.json for selection {selection!r} under {runs}")
     boot = None
     if n_boot > 0:
-        boot = bootstrap_runs(eval_dirs(runs, selection), baseline, metrics, n_boot, seed, jobs)
+        boot = bootstrap_runs(eval_dirs(runs, selection, include), baseline, metrics, n_boot, seed, jobs)
     summary = summarise(long, metrics=metrics, baseline=baseline, correction=correction,
                         bootstrap=boot)
     out.mkdir(parents=True, exist_ok=True)
@@ -97,5 +98,5 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     (out / "leaderboard.md").write_text(markdown)
     (out / "leaderboard.tex").write_text(to_latex(summary, baseline, correction, alpha))
     if figures:
-        write_figures(out, long, collect_group_auc(runs, selection), results, selection, baseline)
+        write_figures(out, long, collect_group_auc(runs, selection, include), results, selection, baseline)
     return markdown

@@ -64,3 +64,10 @@ def base_run(wc):
     base = config["post_base"]
     attr = wc.attribute if grid.uses_attribute(base) else "any"
     return f"{RUNS}/{wc.dataset}/{wc.arch}/{base}/{attr}/seed{wc.seed}"
+
+
+def write_listing(path, files):
+    """Only this config's runs enter a table. The list goes through a file, not the command line:
+    a paper-scale grid has tens of thousands of inputs."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("".join(f"{f}\n" for f in files))

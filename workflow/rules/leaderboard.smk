@@ -19,13 +19,18 @@ rule leaderboard:
         correction=config["leaderboard"]["correction"],
         baseline=config["baseline"],
         figures="" if config["leaderboard"]["figures"] else "--no-figures",
+        listing="results/leaderboard/{selection}/inputs.txt",
     log:
         "results/logs/leaderboard/{selection}.log",
     threads: 2
     resources:
         mem_mb=4000,
         runtime=30,
-    shell:
-        "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} --out {params.out} "
-        "--metrics {params.metrics} --bootstrap {params.bootstrap} --correction {params.correction} "
-        "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
+    run:
+        write_listing(params.listing, input)
+        shell(
+            "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} "
+            "--out {params.out} --include-from {params.listing} --metrics {params.metrics} "
+            "--bootstrap {params.bootstrap} --correction {params.correction} "
+            "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
+        )
