@@ -43,6 +43,10 @@ class SyntheticSpec:
     age_contrast: float = 1.0  # lesion contrast multiplier for age_group 1
     noise: float = 0.12
     dims: int = 2  # 2: N×1×S×S images; 3: N×1×S×S×S phantom volumes (synthetic_3d.py)
+    # Scanner shift (the shifted twin): stored grey level v becomes v·scale + offset·255.
+    intensity_scale: float = 1.0
+    intensity_offset: float = 0.0
+    shift: str = "none"  # a named shift from SHIFTS, applied on top of the preset
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,6 +69,18 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+# Shifted twins: the same preset, seed and patients seen through another "scanner" (gain, offset,
+# more noise) and/or with the shortcut marker reversed at test. A model trained on the preset and
+# tested on its twin measures out-of-distribution behaviour (docs/ood.md).
+SHIFTS: dict[str, dict[str, Any]] = {
+    "none": {},
+    "scanner": {"intensity_scale": 0.8, "intensity_offset": 0.1, "noise": 0.18},
+    "shortcut": {"shortcut_test": "reverse"},
+    "scanner+shortcut": {"intensity_scale": 0.8, "intensity_offset": 0.1, "noise": 0.18,
+                         "shortcut_test": "reverse"},
+}
+
+
 def spec_from_preset(preset: str, **overrides: Any) -> SyntheticSpec:
     if preset not in PRESETS:
         raise UserError(f"unknown synthetic preset {preset!r}; valid: {', '.join(PRESETS)}")
@@ -72,7 +88,11 @@ def spec_from_preset(preset: str, **overrides: Any) -> SyntheticSpec:
     unknown = sorted(set(overrides) - fields)
     if unknown:
         raise UserError(f"unknown synthetic option(s) {unknown}; valid: {sorted(fields)}")
+    shift = overrides.pop("shift", "none")
+    if shift not in SHIFTS:
+        raise UserError(f"unknown synthetic shift {shift!r}; valid: {', '.join(SHIFTS)}")
     spec = replace(SyntheticSpec(), **PRESETS[preset])
+    spec = replace(spec, **SHIFTS[shift], shift=shift)  # explicit overrides below still win
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
     spec = replace(spec, **overrides)
     if spec.shortcut_test not in ("same", "reverse", "remove"):
@@ -180,15 +200,25 @@ def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024) ->
     return out
 
 
+def apply_scanner(images: np.ndarray, scale: float, offset: float) -> np.ndarray:
+    """A scanner's gain and offset on the stored grey levels (uint8 in, uint8 out)."""
+    if scale == 1.0 and offset == 0.0:
+        return images  # the default leaves the array untouched (bit-identical to earlier versions)
+    shifted = images.astype(np.float32) * scale + offset * 255.0
+    return np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
+
+
 def generate(spec: SyntheticSpec) -> tuple[pd.DataFrame, np.ndarray]:
     meta = generate_metadata(spec)
     if spec.dims == 3:
         from benchmark.data.synthetic_3d import render_volumes
 
-        return meta, render_volumes(meta, spec)
-    if spec.dims != 2:
+        images = render_volumes(meta, spec)
+    elif spec.dims == 2:
+        images = render_images(meta, spec)
+    else:
         raise UserError(f"synthetic dims must be 2 or 3, got {spec.dims}")
-    return meta, render_images(meta, spec)
+    return meta, apply_scanner(images, spec.intensity_scale, spec.intensity_offset)
 
 
 def write_synthetic(out_dir: str | Path, preset: str = "mixed", **overrides: Any) -> Path:
