@@ -44,6 +44,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--augment", action="store_true", help="random flips/affine on training images")
     p.add_argument("--max-steps-per-epoch", type=int, default=None)
+    gpu = p.add_argument_group("GPU path (no effect on a CPU device)")
+    gpu.add_argument("--amp", action="store_true", help="bf16 mixed precision where supported")
+    gpu.add_argument("--channels-last", action="store_true", help="NHWC memory layout (2D CNNs)")
+    # `--compile` alone or `--compile 0|1` (the workflow passes 0/1 from its resources).
+    gpu.add_argument("--compile", type=int, nargs="?", const=1, default=0, choices=(0, 1),
+                     help="torch.compile the network")
+    gpu.add_argument("--pin-memory", type=int, nargs="?", const=1, default=0, choices=(0, 1),
+                     help="pinned host memory for batches")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         hparams=parse_assignments(args.hparam, "--hparam"), hparam_sample=args.hparam_sample,
         pretrained=args.pretrained, device=args.device, num_workers=args.num_workers,
         threads=args.threads, max_steps_per_epoch=args.max_steps_per_epoch, augment=args.augment,
+        amp=args.amp, channels_last=args.channels_last, compile=bool(args.compile),
+        pin_memory=bool(args.pin_memory),
     )
     train_run(cfg, log=lambda msg: print(msg, flush=True))
     return 0

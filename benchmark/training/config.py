@@ -28,12 +28,17 @@ class TrainConfig:
     num_workers: int = 0
     threads: int | None = None
     augment: bool = False
-    amp: bool = False
-    channels_last: bool = False
+    # The GPU path (benchmark/training/accelerate.py); none of it acts on a CPU device.
+    amp: bool = False  # bf16 autocast where the GPU supports it
+    channels_last: bool = False  # NHWC layout for 2D CNNs
+    compile: bool = False  # torch.compile of the network
+    pin_memory: bool = False  # page-locked batches, asynchronous host-to-GPU copies
     max_steps_per_epoch: int | None = None  # for tests: cut epochs short
 
     def identity(self) -> str:
         """Hash of the fields that change results (not paths, devices or worker counts)."""
-        skip = {"prepared", "out", "device", "num_workers", "threads"}
+        # compile and pin_memory change speed, not the computation; leaving them out also keeps
+        # the identity of runs checkpointed before these fields existed.
+        skip = {"prepared", "out", "device", "num_workers", "threads", "compile", "pin_memory"}
         data = {k: v for k, v in asdict(self).items() if k not in skip}
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]

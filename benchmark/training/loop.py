@@ -26,7 +26,7 @@ from benchmark.data.torch_dataset import PreparedImageDataset
 from benchmark.errors import UserError
 from benchmark.methods.registry import get_method, resolve_hparams
 from benchmark.models.registry import build_model
-from benchmark.training import outputs, run_info
+from benchmark.training import accelerate, outputs, run_info
 from benchmark.training.checkpoint import load_checkpoint, save_atomic
 from benchmark.training.config import TrainConfig
 
@@ -63,13 +63,25 @@ def _resolve_device(name: str) -> torch.device:
 
 
 @torch.no_grad()
-def score_rows(method: Any, loader: DataLoader, device: torch.device) -> np.ndarray:
+def score_rows(
+    method: Any, loader: DataLoader, device: torch.device,
+    accel: accelerate.Acceleration | None = None,
+) -> np.ndarray:
+    accel = accel or accelerate.Acceleration(device)
     method.eval()
     out = []
     for x, _, a, _ in loader:
-        out.append(torch.sigmoid(method.predict(x.to(device), a.to(device)).float()).cpu())
+        with accel.autocast():
+            logits = method.predict(accel.to_device(x), accel.to_device(a))
+        out.append(torch.sigmoid(logits.float()).cpu())
     method.train()
     return torch.cat(out).numpy()
+
+
+def remove_partial_files(out: Path) -> None:
+    """Half-written files of a killed job (``*.partial``) are never read; drop them on restart."""
+    for path in out.rglob("*.partial"):
+        path.unlink(missing_ok=True)
 
 
 def train_run(cfg: TrainConfig, log=print) -> Path:
@@ -89,6 +101,9 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         torch.set_num_threads(cfg.threads)
     device = _resolve_device(cfg.device)
     torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+    accel = accelerate.resolve(device, amp=cfg.amp, channels_last=cfg.channels_last,
+                               compile=cfg.compile, pin_memory=cfg.pin_memory,
+                               spatial_dims=prepared.spatial_dims, log=log)
 
     groups, group_names = _groups(prepared, cfg.attribute)
     train_rows = prepared.indices("train")
@@ -102,7 +117,7 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         train_ds.transform = train_transform(prepared.spatial_dims, tuple(prepared.images.shape[1:]))
     eval_loader = DataLoader(
         PreparedImageDataset(prepared, eval_rows, groups), batch_size=cfg.eval_batch_size,
-        shuffle=False, num_workers=cfg.num_workers,
+        shuffle=False, **accel.loader_options(cfg.num_workers),
     )
     steps = len(train_rows) // cfg.batch_size or 1
     if cfg.max_steps_per_epoch:
@@ -113,9 +128,11 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
                         pretrained=cfg.pretrained)
     method = method_cls(model, len(group_names), hp, lr=cfg.lr, weight_decay=cfg.weight_decay,
                         epochs=cfg.epochs, steps_per_epoch=steps).to(device)
+    accel.prepare_model(method.model)
     y_train = prepared.metadata["y"].to_numpy()[train_rows]
 
     out.mkdir(parents=True, exist_ok=True)
+    remove_partial_files(out)
     ckpt_path = out / "checkpoint.pt"
     history: list[dict[str, Any]] = []
     scores = np.zeros((0, len(eval_rows)), dtype=np.float32)
@@ -140,16 +157,18 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         sampler = method.train_sampler(y_train, groups[train_rows], gen)
         loader = DataLoader(
             train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
-            generator=gen, num_workers=cfg.num_workers, drop_last=len(train_rows) > cfg.batch_size,
+            generator=gen, drop_last=len(train_rows) > cfg.batch_size,
+            **accel.loader_options(cfg.num_workers),
         )
         method.train()
         logs: list[dict[str, float]] = []
         for step, (x, y, a, _) in enumerate(loader):
             if step >= steps:
                 break
-            logs.append(method.update(x.to(device), y.to(device), a.to(device)))
+            with accel.autocast():  # bf16 autocast on a GPU when asked; a no-op otherwise
+                logs.append(method.update(accel.to_device(x), accel.to_device(y), accel.to_device(a)))
         method.on_epoch_end(epoch)
-        epoch_scores = score_rows(method, eval_loader, device)
+        epoch_scores = score_rows(method, eval_loader, device, accel)
         scores = np.concatenate([scores, epoch_scores[None]], axis=0)
         row = {"epoch": epoch, **pd.DataFrame(logs).mean().to_dict()}
         row.update(_val_summary(prepared, eval_rows, epoch_scores))
@@ -168,12 +187,13 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
             f"val AUC {row['val_auc']:.3f}  {worst_txt}  {row['seconds']:.1f}s")
         sys.stdout.flush()
 
-    _finish(cfg, prepared, eval_rows, scores, history, hp, device, t0)
+    _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0)
     return out
 
 
 def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, scores: np.ndarray,
-            history: list[dict[str, Any]], hp: dict[str, Any], device: torch.device, t0: float) -> None:
+            history: list[dict[str, Any]], hp: dict[str, Any], accel: accelerate.Acceleration,
+            t0: float) -> None:
     out = Path(cfg.out)
     keep: set[int] = set()
     for attr in prepared.attributes or ["any"]:
@@ -194,7 +214,8 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
                                                                   "image_shape", "options")},
         "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
         "code": run_info.git_commit(), "packages": run_info.package_versions(),
-        "device": run_info.device_info(device), "scheduler": run_info.scheduler_info(),
+        "device": run_info.device_info(accel.device), "acceleration": accel.describe(),
+        "scheduler": run_info.scheduler_info(),
         "wall_seconds": time.time() - t0,
         "train_seconds_per_epoch": float(hist["seconds"].mean()) if len(hist) else None,
     }

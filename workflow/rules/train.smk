@@ -1,3 +1,18 @@
+SLURM_TRAIN_KEYS = ("gpu_model", "slurm_partition", "slurm_extra")
+
+
+def optional_train_resources():
+    """SLURM-only settings (partition, GPU model, extra sbatch flags) that the config names in
+    resources.train or its overrides; a run whose dataset/arch sets none gets "" (not passed)."""
+    spec = config.get("resources", {}).get("train", {})
+    named = set(spec) | {k for o in (spec.get("overrides") or {}).values() for k in o}
+    return {
+        key: (lambda wc, key=key: grid.train_resources(config, wc.dataset, wc.arch).get(key, ""))
+        for key in SLURM_TRAIN_KEYS
+        if key in named
+    }
+
+
 # Runs (DESIGN.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
 # attribute "any". Post-processing runs (contract 3) read their base run's predictions.
 
@@ -19,14 +34,24 @@ rule train:
         extra=lambda wc: grid.train_args(config, wc.method),
     log:
         f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/train.log",
+    group:
+        "train"  # one SLURM job per run unless --group-components train=N (docs/cluster.md)
     resources:
+        # From config resources.train (per dataset/arch overrides); the SLURM plugin turns them
+        # into --gpus, --cpus-per-task (data-loading workers), --mem and -t (× attempt on retry).
         gpu=train_resource("gpu"),
         cpus_per_task=train_resource("cpus"),
         mem_mb=train_resource("mem_mb"),
         runtime=train_resource("runtime"),
+        **optional_train_resources(),
+        # Speed-only settings travel as resources (no rerun trigger): retuning them for another
+        # machine never retrains finished runs.
+        **grid.train_execution(config),
     shell:
         "{params.cli} train --prepared {params.prepared} --out {params.out} --arch {wildcards.arch} "
         "--method {wildcards.method} --attribute {wildcards.attribute} --seed {wildcards.seed} "
+        "--threads {resources.torch_threads} --num-workers {resources.loader_workers} "
+        "--pin-memory {resources.pin_memory} --compile {resources.torch_compile} "
         "{params.extra} 2>&1 | tee {log}"
 
 
