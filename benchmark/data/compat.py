@@ -41,6 +41,11 @@ class DatasetTraits:
         return None
 
 
+def is_merged_aggregate(entry: dict[str, Any]) -> bool:
+    """A ``datasets:`` entry that the workflow made from an ``aggregate:`` entry."""
+    return "aggregate" in entry
+
+
 def card_attribute_map(card: dict[str, Any]) -> dict[str, str]:
     """Concept → column; the card's own attribute names when it declares no ``attribute_map``."""
     mapping = card.get("attribute_map")
@@ -79,6 +84,9 @@ def card_traits(key: str, entry: dict[str, Any]) -> DatasetTraits:
 
 def _member_traits(config: dict[str, Any], name: str, member: str) -> DatasetTraits:
     datasets = config.get("datasets", {})
+    if member in (config.get("aggregate") or {}):
+        raise UserError(f"config aggregate.{name}.datasets: {member!r} is an aggregate itself; "
+                        "list its member datasets instead")
     if member not in datasets:
         raise UserError(f"config aggregate.{name}.datasets: {member!r} is not a key of datasets:; "
                         f"valid: {', '.join(datasets)}")
@@ -92,7 +100,7 @@ def aggregate_traits(config: dict[str, Any], name: str) -> DatasetTraits:
     after the concepts, so its own map is the identity.
     """
     spec = config["aggregate"][name]
-    if name in config.get("datasets", {}):
+    if name in config.get("datasets", {}) and not is_merged_aggregate(config["datasets"][name]):
         raise UserError(f"config aggregate.{name}: the name is already a key of datasets:; "
                         "an aggregate needs a name of its own")
     members = [_member_traits(config, name, m) for m in spec["datasets"]]

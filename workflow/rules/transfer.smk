@@ -1,0 +1,117 @@
+# Out-of-distribution evaluation (config `transfer:`, and each aggregate towards its members):
+# a finished run's selected checkpoints score the target's test split; evaluation uses the
+# threshold fitted on the source's val split; one leaderboard ranks every direction (docs/ood.md).
+import re
+
+TRANSFER = grid.TRANSFER
+_TRANSFER_KEYS = "|".join(re.escape(k) for k in config["datasets"]) or "(?!)"
+_TRANSFER_RUN = f"{TRANSFER}/{{source}}->{{target}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}"
+
+
+def transfer_targets():
+    return grid.transfer_leaderboard_targets(config)
+
+
+def transfer_resource(key):
+    def get(wc, attempt):
+        value = grid.train_resources(config, wc.source, wc.arch)[key]
+        # Inference only: a quarter of the training time is plenty; retries get more.
+        return max(5, value // 4) * attempt if key == "runtime" else value
+
+    return get
+
+
+rule transfer_predict:
+    input:
+        run=f"{RUNS}/{{source}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/run.json",
+        target=f"{PREPARED}/{{target}}/manifest.json",
+    output:
+        predictions=f"{_TRANSFER_RUN}/predictions.parquet",
+        info=f"{_TRANSFER_RUN}/transfer.json",
+    wildcard_constraints:
+        source=_TRANSFER_KEYS,
+        target=_TRANSFER_KEYS,
+    params:
+        cli=FAIRMEDIA,
+        run=lambda wc: f"{RUNS}/{wc.source}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        target=lambda wc: f"{PREPARED}/{wc.target}",
+        out=lambda wc: f"{TRANSFER}/{wc.source}->{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        maps=lambda wc: grid.transfer_map_args(config, wc.source, wc.target),
+        device=config["train"]["device"],
+        threads=config["train"]["threads"],
+    log:
+        f"{_TRANSFER_RUN}/transfer.log",
+    resources:
+        gpu=transfer_resource("gpu"),
+        cpus_per_task=transfer_resource("cpus"),
+        mem_mb=transfer_resource("mem_mb"),
+        runtime=transfer_resource("runtime"),
+    shell:
+        "{params.cli} transfer predict {params.run} --target {params.target} --out '{params.out}' "
+        "{params.maps} --device {params.device} --threads {params.threads} > '{log}' 2>&1"
+
+
+rule transfer_evaluate:
+    input:
+        predictions=f"{_TRANSFER_RUN}/predictions.parquet",
+    output:
+        metrics=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/metrics.json",
+        scored=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/scored.parquet",
+    wildcard_constraints:
+        source=_TRANSFER_KEYS,
+        target=_TRANSFER_KEYS,
+    params:
+        cli=FAIRMEDIA,
+        dir=lambda wc: f"{TRANSFER}/{wc.source}->{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        bootstrap=config["evaluation"]["bootstrap"],
+        threshold=config["evaluation"]["threshold"],
+        min_group_size=config["evaluation"]["min_group_size"],
+    log:
+        f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/evaluate.log",
+    group:
+        "evaluate"
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    shell:
+        "{params.cli} transfer evaluate '{params.dir}' --attribute '{wildcards.attribute}' "
+        "--selection {wildcards.selection} --out-dir '{params.dir}/eval/{wildcards.attribute}/{wildcards.selection}' "
+        "--bootstrap {params.bootstrap} --threshold {params.threshold} "
+        "--min-group-size {params.min_group_size} > '{log}' 2>&1"
+
+
+rule transfer_leaderboard:
+    input:
+        lambda wc: grid.transfer_metrics_targets(config, wc.selection),
+    output:
+        md=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.md",
+        csv=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.csv",
+        tex=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.tex",
+        significance=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/significance.csv",
+        ranks=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/ranks.csv",
+    params:
+        cli=FAIRMEDIA,
+        out=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}",
+        metrics=" ".join(config["leaderboard"]["metrics"]),
+        bootstrap=config["leaderboard"]["bootstrap"],
+        correction=config["leaderboard"]["correction"],
+        baseline=config["baseline"],
+        figures="" if config["leaderboard"]["figures"] else "--no-figures",
+        listing=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/inputs.txt",
+    log:
+        "results/logs/leaderboard/transfer-{selection}.log",
+    threads: 2
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    run:
+        # The dataset column of this table is the direction {source}->{target}: each direction is
+        # a cell of its own, ranked and tested like an in-distribution dataset.
+        Path(params.listing).parent.mkdir(parents=True, exist_ok=True)
+        Path(params.listing).write_text("".join(f"{f}\n" for f in input))
+        shell(
+            "{params.cli} leaderboard --runs {TRANSFER} --selection {wildcards.selection} "
+            "--out {params.out} --include-from {params.listing} --metrics {params.metrics} "
+            "--bootstrap {params.bootstrap} --correction {params.correction} "
+            "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
+        )
