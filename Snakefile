@@ -18,11 +18,14 @@ include: "workflow/rules/prepare.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/leaderboard.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/transfer.smk"
 
 
 rule all:
     input:
         leaderboard_targets(),
+        transfer_targets(),
     default_target: True
 
 

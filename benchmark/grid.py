@@ -53,6 +53,9 @@ def check_names(config: dict[str, Any]) -> None:
     baseline = config.get("baseline", "erm")
     if baseline not in config.get("methods", []):
         raise UserError(f"config methods must include the baseline {baseline!r}")
+    from benchmark.data.compat import check_config  # transfer pairs and aggregates
+
+    check_config(config)
 
 
 def is_post(method: str) -> bool:
@@ -156,3 +159,90 @@ def train_args(config: dict[str, Any], method: str) -> str:
 def post_args(config: dict[str, Any], method: str) -> str:
     return " ".join(f"--hparam {shlex.quote(f'{k}={v}')}"
                     for k, v in sorted(config.get("method_hparams", {}).get(method, {}).items()))
+
+
+# -- Out-of-distribution evaluation and aggregated datasets (docs/ood.md) ---------------------
+TRANSFER = "results/transfer"
+TRANSFER_LEADERBOARD = "results/leaderboard/transfer"
+
+
+def merge_aggregates(config: dict[str, Any]) -> None:
+    """Make each ``aggregate:`` entry a ``datasets:`` key (after check_names), so runs,
+    evaluations and tables treat it like any other dataset."""
+    for name, spec in (config.get("aggregate") or {}).items():
+        config["datasets"].setdefault(name, {"card": "aggregate", "aggregate": list(spec["datasets"]),
+                                             "attributes": list(spec["attributes"])})
+
+
+def _with_aggregates(config: dict[str, Any]) -> dict[str, Any]:
+    merged = {**config, "datasets": dict(config["datasets"])}
+    merge_aggregates(merged)
+    return merged
+
+
+def aggregate_command(config: dict[str, Any], name: str, out: str) -> str:
+    spec = config["aggregate"][name]
+    parts = ["aggregate", "--name", shlex.quote(name), "--out", out]
+    for member in spec["datasets"]:
+        parts += ["--member", shlex.quote(f"{member}={PREPARED}/{member}"),
+                  "--card", shlex.quote(f"{member}={config['datasets'][member]['card']}")]
+    for concept in spec["attributes"]:
+        if concept != "source":
+            parts += ["--attribute", shlex.quote(concept)]
+    return " ".join(parts)
+
+
+def transfer_pairs(config: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    """(source, target) → {source column: target column}: the configured directions, then each
+    aggregate towards each of its members (its per-source evaluation)."""
+    from benchmark.data.compat import transfer_attribute_map
+
+    pairs: dict[tuple[str, str], dict[str, str]] = {}
+    for i, entry in enumerate(config.get("transfer") or []):
+        for target in entry["targets"]:
+            pairs[(entry["source"], target)] = transfer_attribute_map(
+                config, entry["source"], target, entry.get("attributes"),
+                where=f"config transfer[{i}]")
+    for name, spec in (config.get("aggregate") or {}).items():
+        for member in spec["datasets"]:
+            pairs.setdefault((name, member), transfer_attribute_map(
+                config, name, member, where=f"config aggregate.{name} (per-source evaluation)"))
+    return pairs
+
+
+def transfer_path(source: str, target: str, run: Run) -> str:
+    return (f"{TRANSFER}/{source}->{target}/{run.arch}/{run.method}/{run.attribute}/"
+            f"seed{run.seed}")
+
+
+def transfer_runs(config: dict[str, Any]) -> list[tuple[str, str, Run, list[str]]]:
+    """(source, target, source run, attributes evaluated) for every transferable run: runs
+    with weights (post-processing runs have none) and at least one attribute mapped."""
+    merged = _with_aggregates(config)
+    out = []
+    for (source, target), mapping in transfer_pairs(config).items():
+        for run in runs(merged):
+            if run.dataset != source or is_post(run.method):
+                continue
+            attrs = [a for a in eval_attributes(merged, run) if a in mapping]
+            if attrs:
+                out.append((source, target, run, attrs))
+    return out
+
+
+def transfer_metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
+    return [f"{transfer_path(s, t, r)}/eval/{a}/{selection}/metrics.json"
+            for s, t, r, attrs in transfer_runs(config) for a in attrs]
+
+
+def transfer_leaderboard_targets(config: dict[str, Any]) -> list[str]:
+    """Empty when the config has no transfer pair and no aggregate."""
+    if not transfer_pairs(config):
+        return []
+    selections = config.get("selections", ["overall", "worst_group"])
+    return [f"{TRANSFER_LEADERBOARD}/{s}/leaderboard.md" for s in selections]
+
+
+def transfer_map_args(config: dict[str, Any], source: str, target: str) -> str:
+    mapping = transfer_pairs(config)[(source, target)]
+    return " ".join(f"--map {shlex.quote(f'{a}={b}')}" for a, b in mapping.items())
