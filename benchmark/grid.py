@@ -58,13 +58,40 @@ def check_names(config: dict[str, Any]) -> None:
     check_config(config)
 
 
+VARIANT_SEP = "@hp"  # `groupdro@hp3`: the 4th sampled hyperparameter configuration of groupdro
+
+
+def base_method(name: str) -> str:
+    return name.split(VARIANT_SEP, 1)[0]
+
+
+def method_variants(config: dict[str, Any], method: str) -> list[str]:
+    """``[method]`` with default hyperparameters; with ``hparams: {random: N}`` the N sampled
+    configurations of a method that declares hyperparameters. Samples depend only on
+    (method, hyperparameter, k), never on the training seed (methods/registry.resolve_hparams)."""
+    search = config.get("hparams", "default")
+    if search == "default" or not _methods()[method].hparams:
+        return [method]
+    return [f"{method}{VARIANT_SEP}{k}" for k in range(int(search["random"]))]
+
+
 def is_post(method: str) -> bool:
-    return _methods()[method].category == "post"
+    return _methods()[base_method(method)].category == "post"
 
 
 def uses_attribute(method: str) -> bool:
-    cls = _methods()[method]
+    cls = _methods()[base_method(method)]
     return bool(cls.uses_attribute) or cls.category == "post"
+
+
+def hparam_args(config: dict[str, Any], method: str) -> list[str]:
+    """``--hparam-sample k`` for a variant, then the config's fixed overrides for the method."""
+    args = []
+    if VARIANT_SEP in method:
+        args.append(f"--hparam-sample {int(method.split(VARIANT_SEP, 1)[1])}")
+    for key, value in sorted(config.get("method_hparams", {}).get(base_method(method), {}).items()):
+        args.append(f"--hparam {shlex.quote(f'{key}={value}')}")
+    return args
 
 
 @dataclass(frozen=True)
@@ -84,7 +111,7 @@ def runs(config: dict[str, Any]) -> list[Run]:
     out = []
     for dataset, entry in config["datasets"].items():
         for arch in config["archs"]:
-            for method in config["methods"]:
+            for method in (v for m in config["methods"] for v in method_variants(config, m)):
                 attrs = entry["attributes"] if uses_attribute(method) else ["any"]
                 for attr in attrs:
                     for seed in config["seeds"]:
@@ -151,14 +178,11 @@ def train_args(config: dict[str, Any], method: str) -> str:
     for key in ("augment", "amp", "channels_last"):
         if t.get(key):
             args.append("--" + key.replace("_", "-"))
-    for key, value in sorted(config.get("method_hparams", {}).get(method, {}).items()):
-        args.append(f"--hparam {shlex.quote(f'{key}={value}')}")
-    return " ".join(args)
+    return " ".join(args + hparam_args(config, method))
 
 
 def post_args(config: dict[str, Any], method: str) -> str:
-    return " ".join(f"--hparam {shlex.quote(f'{k}={v}')}"
-                    for k, v in sorted(config.get("method_hparams", {}).get(method, {}).items()))
+    return " ".join(hparam_args(config, method))
 
 
 # -- Out-of-distribution evaluation and aggregated datasets (docs/ood.md) ---------------------

@@ -115,3 +115,12 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path):
     # A rerun has nothing to do: finished runs are never retrained.
     again = _snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    # Publishing the table and re-running one of its cells elsewhere gives identical numbers.
+    from benchmark.report.publish import publish
+    from benchmark.report.reproduce import reproduce_cell
+
+    published = publish(path, tmp_path / "results/leaderboard", tmp_path / "published")
+    table = reproduce_cell(published, "tiny/sex/cnn-small/groupdro", tmp_path / "again")
+    assert set(table["metric"]) >= {"auc", "auc_worst", "auc_gap"}
+    assert (table["difference"] == 0).all(), table

@@ -12,6 +12,7 @@ from benchmark.metrics.directions import higher_is_better
 from benchmark.report import figures
 from benchmark.report.bootstrap_runs import bootstrap_runs
 from benchmark.report.collect import collect, collect_group_auc, eval_dirs
+from benchmark.report.hparam_choice import VARIANT_SEP, apply_choice, choose, val_table
 from benchmark.report.leaderboard import BLOCK, summarise
 from benchmark.report.ranking import block_table, cross_cell, ranks_rows
 from benchmark.report.tables import to_latex, to_markdown
@@ -80,12 +81,18 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     long = collect(runs, selection=selection, include=include)
     if long.empty:
         raise UserError(f"no metrics.json for selection {selection!r} under {runs}")
+    evals = eval_dirs(runs, selection, include)
+    groups = collect_group_auc(runs, selection, include)
+    out.mkdir(parents=True, exist_ok=True)
+    if long["method"].str.contains(VARIANT_SEP, regex=False).any():
+        chosen = choose(val_table(evals), selection)
+        chosen.to_csv(out / "hparams_chosen.csv", index=False)
+        long, evals, groups = (apply_choice(f, chosen) for f in (long, evals, groups))
     boot = None
     if n_boot > 0:
-        boot = bootstrap_runs(eval_dirs(runs, selection, include), baseline, metrics, n_boot, seed, jobs)
+        boot = bootstrap_runs(evals, baseline, metrics, n_boot, seed, jobs)
     summary = summarise(long, metrics=metrics, baseline=baseline, correction=correction,
                         bootstrap=boot)
-    out.mkdir(parents=True, exist_ok=True)
     summary.to_csv(out / "leaderboard.csv", index=False)
     sig = summary[summary["method"] != baseline].copy()
     sig["significant"] = sig["p_adj"] < alpha
@@ -98,5 +105,5 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     (out / "leaderboard.md").write_text(markdown)
     (out / "leaderboard.tex").write_text(to_latex(summary, baseline, correction, alpha))
     if figures:
-        write_figures(out, long, collect_group_auc(runs, selection, include), results, selection, baseline)
+        write_figures(out, long, groups, results, selection, baseline)
     return markdown

@@ -18,7 +18,7 @@ from benchmark.data.prepared import PreparedDataset, load_prepared
 from benchmark.errors import UserError
 from benchmark.metrics import evaluate_predictions
 from benchmark.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
-from benchmark.training.selection import SELECTIONS
+from benchmark.training.selection import SELECTIONS, val_auc_by_epoch
 
 
 def _read_run_json(run_dir: Path) -> dict[str, Any]:
@@ -55,6 +55,10 @@ def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: st
     return preds.reset_index(drop=True)
 
 
+def _finite(value: float) -> float | None:
+    return float(value) if pd.notna(value) else None
+
+
 def evaluate_run(
     run_dir: str | Path,
     attribute: str,
@@ -78,10 +82,17 @@ def evaluate_run(
         df, parts, intersect=len(parts) > 1, threshold=threshold, bootstrap=bootstrap,
         min_group_size=min_group_size, seed=seed, source=str(run_dir / "predictions.parquet"),
     )
+    val = df[df["split"] == "val"]
+    overall, per_group = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
+                                          val[attribute].astype(str).to_numpy())
+    finite = per_group[0][~pd.isna(per_group[0])]
     report["run"] = {
         "run_dir": str(run_dir), "method": info["config"]["method"], "arch": info["config"]["arch"],
         "train_attribute": info["config"]["attribute"], "seed": info["config"]["seed"],
         "selection": selection, "attribute": attribute, "epoch": int(preds["epoch"].iloc[0]),
+        "hparams": info.get("hparams", {}),
+        # Validation numbers of the selected model: what hyperparameter selection may look at.
+        "val": {"auc": _finite(overall[0]), "auc_worst": _finite(finite.min()) if len(finite) else None},
     }
     out.mkdir(parents=True, exist_ok=True)
     test = df[df["split"] == "test"]

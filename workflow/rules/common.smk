@@ -21,8 +21,9 @@ RUNS = grid.RUNS
 PREPARED = grid.PREPARED
 SELECTIONS = config["selections"]
 _ALL_METHODS = available_methods()
-TRAIN_METHODS = "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post")
-POST_METHODS = "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post")
+# A method wildcard is a registered name, optionally with a sampled-hyperparameter suffix @hpK.
+TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post") + r")(@hp\d+)?"
+POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"
 
 
 wildcard_constraints:

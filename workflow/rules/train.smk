@@ -29,6 +29,7 @@ rule train:
         method=TRAIN_METHODS,
     params:
         cli=FAIRMEDIA,
+        method=lambda wc: grid.base_method(wc.method),
         prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
         out=lambda wc: run_dir(wc),
         extra=lambda wc: grid.train_args(config, wc.method),
@@ -49,7 +50,7 @@ rule train:
         **grid.train_execution(config),
     shell:
         "{params.cli} train --prepared {params.prepared} --out {params.out} --arch {wildcards.arch} "
-        "--method {wildcards.method} --attribute {wildcards.attribute} --seed {wildcards.seed} "
+        "--method {params.method} --attribute {wildcards.attribute} --seed {wildcards.seed} "
         "--threads {resources.torch_threads} --num-workers {resources.loader_workers} "
         "--pin-memory {resources.pin_memory} --compile {resources.torch_compile} "
         "{params.extra} 2>&1 | tee {log}"
@@ -66,6 +67,7 @@ rule postprocess:
         method=POST_METHODS or "(?!)",
     params:
         cli=FAIRMEDIA,
+        method=lambda wc: grid.base_method(wc.method),
         prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
         base=base_run,
         out=lambda wc: run_dir(wc),
@@ -76,6 +78,6 @@ rule postprocess:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{params.cli} postprocess --base {params.base} --method {wildcards.method} "
+        "{params.cli} postprocess --base {params.base} --method {params.method} "
         "--attribute {wildcards.attribute} --prepared {params.prepared} --out {params.out} "
         "--seed {wildcards.seed} {params.extra} 2>&1 | tee {log}"
