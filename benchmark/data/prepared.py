@@ -66,7 +66,8 @@ def validate_metadata(metadata: pd.DataFrame, attributes: list[str], source: str
     if bad_split.any():
         row = int(np.flatnonzero(bad_split.to_numpy())[0])
         raise UserError(
-            f"{source}: row {row} has split {_show(metadata['split'].iloc[row])}; expected one of train, val, test"
+            f"{source}: row {row} has split {_show(metadata['split'].iloc[row])}; "
+            "expected one of train, val, test"
         )
     bad_y = ~metadata["y"].isin([0, 1])
     if bad_y.any():
