@@ -25,7 +25,7 @@ include: "workflow/rules/transfer.smk"
 rule all:
     input:
         leaderboard_targets(),
-        transfer_targets(),
+        grid.transfer_leaderboard_targets(config),
     default_target: True
 
 

@@ -267,6 +267,23 @@ def transfer_leaderboard_targets(config: dict[str, Any]) -> list[str]:
     return [f"{TRANSFER_LEADERBOARD}/{s}/leaderboard.md" for s in selections]
 
 
+def transfer_resources(config: dict[str, Any], source: str, arch: str, attempt: int
+                       ) -> dict[str, int]:
+    """The source's train resources, with a quarter of its runtime (inference only; a retried
+    job gets proportionally more)."""
+    res = train_resources(config, source, arch)
+    return {**res, "runtime": max(5, res["runtime"] // 4) * attempt}
+
+
+def write_listing(path: str, files: Any) -> None:
+    """The leaderboard's ``--include-from`` file (a file: a paper-scale grid has too many inputs
+    for a command line)."""
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("".join(f"{f}\n" for f in files))
+
+
 def transfer_map_args(config: dict[str, Any], source: str, target: str) -> str:
     mapping = transfer_pairs(config)[(source, target)]
     return " ".join(f"--map {shlex.quote(f'{a}={b}')}" for a, b in mapping.items())

@@ -8,19 +8,6 @@ _TRANSFER_KEYS = "|".join(re.escape(k) for k in config["datasets"]) or "(?!)"
 _TRANSFER_RUN = f"{TRANSFER}/{{source}}->{{target}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}"
 
 
-def transfer_targets():
-    return grid.transfer_leaderboard_targets(config)
-
-
-def transfer_resource(key):
-    def get(wc, attempt):
-        value = grid.train_resources(config, wc.source, wc.arch)[key]
-        # Inference only: a quarter of the training time is plenty; retries get more.
-        return max(5, value // 4) * attempt if key == "runtime" else value
-
-    return get
-
-
 rule transfer_predict:
     input:
         run=f"{RUNS}/{{source}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/run.json",
@@ -42,10 +29,10 @@ rule transfer_predict:
     log:
         f"{_TRANSFER_RUN}/transfer.log",
     resources:
-        gpu=transfer_resource("gpu"),
-        cpus_per_task=transfer_resource("cpus"),
-        mem_mb=transfer_resource("mem_mb"),
-        runtime=transfer_resource("runtime"),
+        gpu=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["gpu"],
+        cpus_per_task=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["cpus"],
+        mem_mb=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["mem_mb"],
+        runtime=lambda wc, attempt: grid.transfer_resources(config, wc.source, wc.arch, attempt)["runtime"],
     shell:
         "{params.cli} transfer predict {params.run} --target {params.target} --out '{params.out}' "
         "{params.maps} --device {params.device} --threads {params.threads} > '{log}' 2>&1"
@@ -80,6 +67,8 @@ rule transfer_evaluate:
         "--min-group-size {params.min_group_size} > '{log}' 2>&1"
 
 
+# The dataset column of this table is the direction {source}->{target}: each direction is a cell
+# of its own, ranked and significance-tested like an in-distribution dataset.
 rule transfer_leaderboard:
     input:
         lambda wc: grid.transfer_metrics_targets(config, wc.selection),
@@ -91,6 +80,7 @@ rule transfer_leaderboard:
         ranks=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/ranks.csv",
     params:
         cli=FAIRMEDIA,
+        runs=TRANSFER,
         out=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}",
         metrics=" ".join(config["leaderboard"]["metrics"]),
         bootstrap=config["leaderboard"]["bootstrap"],
@@ -105,12 +95,9 @@ rule transfer_leaderboard:
         mem_mb=4000,
         runtime=30,
     run:
-        # The dataset column of this table is the direction {source}->{target}: each direction is
-        # a cell of its own, ranked and tested like an in-distribution dataset.
-        Path(params.listing).parent.mkdir(parents=True, exist_ok=True)
-        Path(params.listing).write_text("".join(f"{f}\n" for f in input))
+        grid.write_listing(params.listing, input)
         shell(
-            "{params.cli} leaderboard --runs {TRANSFER} --selection {wildcards.selection} "
+            "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} "
             "--out {params.out} --include-from {params.listing} --metrics {params.metrics} "
             "--bootstrap {params.bootstrap} --correction {params.correction} "
             "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
