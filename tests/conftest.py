@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,3 +22,16 @@ def tiny_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("prepared") / "synth-mixed"
     return write_synthetic(out, "mixed", n=300, size=16, seed=0)
+
+
+def _snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run this repository's Snakefile with ``workdir`` as the working directory (results/ there)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    exe = str(Path(sys.executable).with_name("snakemake"))
+    return subprocess.run([exe, "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+@pytest.fixture
+def snakemake() -> Callable[..., subprocess.CompletedProcess]:
+    return _snakemake

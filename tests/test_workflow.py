@@ -3,9 +3,6 @@ run of a tiny config that ends with the leaderboard."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +13,6 @@ from benchmark import grid
 from benchmark.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-
-
-def _snakemake(workdir: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.run([SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(workdir), *args],
-                          capture_output=True, text=True, timeout=timeout, env=env)
-
 
 def _job_counts(stdout: str) -> dict[str, int]:
     counts, inside = {}, False
@@ -38,9 +27,9 @@ def _job_counts(stdout: str) -> dict[str, int]:
     return counts
 
 
-def test_dry_run_of_the_default_config_plans_the_expected_jobs(tmp_path):
+def test_dry_run_of_the_default_config_plans_the_expected_jobs(tmp_path, snakemake):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    res = _snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"))
+    res = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"))
     assert res.returncode == 0, res.stderr
     # 3 seeds: erm trains once (attribute "any"), resample and groupdro once per attribute (sex);
     # each run is evaluated on sex for 2 selections; one leaderboard per selection.
@@ -50,12 +39,12 @@ def test_dry_run_of_the_default_config_plans_the_expected_jobs(tmp_path):
                                        "all": 1, "total": 31}
 
 
-def test_unknown_method_fails_before_any_job_and_lists_valid_names(tmp_path):
+def test_unknown_method_fails_before_any_job_and_lists_valid_names(tmp_path, snakemake):
     bad = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     bad["methods"] = ["erm", "fairness-magic"]
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(bad))
-    res = _snakemake(tmp_path, "-n", "--configfile", str(path))
+    res = snakemake(tmp_path, "-n", "--configfile", str(path))
     assert res.returncode != 0
     out = res.stdout + res.stderr
     assert "'fairness-magic' is not one of" in out or "unknown method(s) ['fairness-magic']" in out
@@ -91,7 +80,7 @@ def test_attribute_free_methods_train_once_and_are_evaluated_on_every_attribute(
 
 
 @pytest.mark.slow
-def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path):
+def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     config = {
         "datasets": {"tiny": {"card": "synthetic", "preset": "mixed",
                               "options": {"n": 300, "size": 16, "seed": 0}, "attributes": ["sex"]}},
@@ -102,7 +91,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path):
     }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
-    res = _snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    res = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
     assert res.returncode == 0, res.stderr[-3000:]
     board = pd.read_csv(tmp_path / "results/leaderboard/overall/leaderboard.csv")
     assert set(board["method"]) == {"erm", "resample", "groupdro"}
@@ -113,7 +102,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path):
     # The leaderboard is printed at the end of the run.
     assert "Leaderboard — selection: overall" in res.stdout
     # A rerun has nothing to do: finished runs are never retrained.
-    again = _snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
+    again = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # Publishing the table and re-running one of its cells elsewhere gives identical numbers.
