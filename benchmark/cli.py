@@ -30,7 +30,19 @@ def _command_modules() -> list[ModuleType]:
     return mods
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _single_command(argv: list[str]) -> list[ModuleType] | None:
+    """The module of the subcommand named in ``argv``, imported alone: the workflow starts the CLI
+    for every job, and importing all commands (torch among them) costs seconds each time."""
+    if not argv or argv[0].startswith("-"):
+        return None
+    try:
+        mod = importlib.import_module(f"benchmark.commands.{argv[0].replace('-', '_')}")
+    except ModuleNotFoundError:
+        return None
+    return [mod] if getattr(mod, "NAME", None) == argv[0] else None
+
+
+def build_parser(modules: list[ModuleType] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fairmedia",
         description="FairMedIA Bench: train, evaluate and rank unfairness-mitigation methods "
@@ -38,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fairmedia {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in sorted(_command_modules(), key=lambda m: m.NAME):
+    for mod in sorted(modules or _command_modules(), key=lambda m: m.NAME):
         p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
         mod.add_arguments(p)
         p.set_defaults(_run=mod.run)
@@ -46,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_single_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "_run", None):
         parser.print_help()
