@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import REPO
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
