@@ -54,10 +54,10 @@ CPUS=$(nproc)
 MEM_MB=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
 
 mkdir -p "$CONF_DIR" "$STATE" "$SPOOL" "$LOGS" /run/munge
-# A fake GPU: a generic resource with a count and no device file, so `--gres=gpu:1` requests are
-# scheduled (and exercised) on a CPU-only host. Nothing on the node sees a GPU.
+# Two fake GPUs: a generic resource whose "device files" are /dev/null and /dev/zero, so
+# `--gpus=1` requests are scheduled (and exercised) on a CPU-only host; no job sees a real GPU.
 cat > "$CONF_DIR/gres.conf" <<EOF
-NodeName=$HOST Name=gpu Count=1 File=/dev/null
+NodeName=$HOST Name=gpu Count=2 File=/dev/null,/dev/zero
 EOF
 cat > "$CONF_DIR/slurm.conf" <<EOF
 # Written by tests/cluster/setup_slurm.sh: one node, no accounting storage.
@@ -83,7 +83,7 @@ StateSaveLocation=$STATE
 SlurmctldLogFile=$LOGS/slurmctld.log
 SlurmdLogFile=$LOGS/slurmd.log
 GresTypes=gpu
-NodeName=$HOST CPUs=$CPUS RealMemory=$MEM_MB Gres=gpu:1 State=UNKNOWN
+NodeName=$HOST CPUs=$CPUS RealMemory=$MEM_MB Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
 
@@ -119,7 +119,7 @@ fi
 for _ in $(seq 1 30); do
     state=$(sinfo -h -N -o %t 2>/dev/null | head -1)
     case "$state" in
-        idle|mix|alloc) log "node $HOST is $state (CPUs=$CPUS, RealMemory=${MEM_MB} MB, gres gpu:1)"; exit 0 ;;
+        idle|mix|alloc) log "node $HOST is $state (CPUs=$CPUS, RealMemory=${MEM_MB} MB, gres gpu:2)"; exit 0 ;;
         down*|drain*) scontrol update NodeName="$HOST" State=RESUME 2>/dev/null ;;
     esac
     sleep 1

@@ -1,18 +1,3 @@
-SLURM_TRAIN_KEYS = ("gpu_model", "slurm_partition", "slurm_extra")
-
-
-def optional_train_resources():
-    """SLURM-only settings (partition, GPU model, extra sbatch flags) that the config names in
-    resources.train or its overrides; a run whose dataset/arch sets none gets "" (not passed)."""
-    spec = config.get("resources", {}).get("train", {})
-    named = set(spec) | {k for o in (spec.get("overrides") or {}).values() for k in o}
-    return {
-        key: (lambda wc, key=key: grid.train_resources(config, wc.dataset, wc.arch).get(key, ""))
-        for key in SLURM_TRAIN_KEYS
-        if key in named
-    }
-
-
 # Runs (DESIGN.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
 # attribute "any". Post-processing runs (contract 3) read their base run's predictions.
 

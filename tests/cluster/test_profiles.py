@@ -1,0 +1,89 @@
+"""The SLURM profile's dry run shows the resources each job asks for (per dataset overrides
+included); every profile uses the greedy scheduler and the stated rerun triggers; `snakemake
+--lint` has nothing to say but the per-rule conda/container advice."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+PROFILES = REPO / "workflow" / "profiles"
+
+
+def _snakemake(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(cwd), *args],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "OMP_NUM_THREADS": "1"})
+
+
+def _job_resources(out: str, rule: str) -> list[dict[str, str]]:
+    """Each `rule NAME:` block's `resources:` line of a dry run, parsed into a dict."""
+    found = []
+    for block in re.split(r"\n\s*rule ", out)[1:]:
+        if block.startswith(f"{rule}:"):
+            line = re.search(r"resources: (.*)", block).group(1)
+            found.append(dict(item.split("=", 1) for item in line.split(", ")))
+    return found
+
+
+def test_slurm_profile_dry_run_shows_each_train_jobs_resources(tmp_path):
+    config = {
+        "datasets": {
+            "small": {"card": "synthetic", "options": {"n": 200, "size": 16}, "attributes": ["sex"]},
+            "large": {"card": "synthetic", "options": {"n": 200, "size": 16}, "attributes": ["sex"]},
+        },
+        "archs": ["cnn-small"], "methods": ["erm", "groupdro"], "seeds": [0],
+        "train": {"num_workers": 6, "threads": 2, "pin_memory": True},
+        "resources": {"train": {"gpu": 1, "cpus": 8, "mem_mb": 16000, "runtime": 60,
+                                "slurm_partition": "gpu",
+                                "overrides": {"large": {"runtime": 600, "mem_mb": 48000,
+                                                       "gpu_model": "a100"}}}},
+    }
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(config))
+    res = _snakemake("-n", "--workflow-profile", str(PROFILES / "slurm"), "--configfile", str(path),
+                     cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    train = _job_resources(res.stdout, "train")
+    assert len(train) == 4  # 2 datasets × (erm on any, groupdro on sex)
+    for job in train:
+        assert job["gpu"] == "1" and job["cpus_per_task"] == "8"
+        assert job["slurm_partition"] == "gpu"
+        assert (job["loader_workers"], job["torch_threads"], job["pin_memory"]) == ("6", "2", "1")
+    by_runtime = sorted((int(j["runtime"]), j["mem_mb"], j.get("gpu_model", "")) for j in train)
+    assert by_runtime == [(60, "16000", ""), (60, "16000", ""), (600, "48000", "a100"),
+                          (600, "48000", "a100")]
+    # Evaluations are grouped into SLURM jobs of several.
+    assert "Group job evaluate" in res.stdout or "group job evaluate" in res.stdout.lower()
+
+
+@pytest.mark.parametrize("profile", ["local", "slurm"])
+def test_every_profile_uses_greedy_and_code_changes_are_no_rerun_trigger(profile):
+    settings = yaml.safe_load((PROFILES / profile / "config.yaml").read_text())
+    assert settings["scheduler"] == "greedy"
+    assert settings["rerun-incomplete"] is True
+    assert set(settings["rerun-triggers"]) == {"mtime", "params", "input"}
+    assert (PROFILES / "default").resolve() == (PROFILES / "local").resolve()
+
+
+def test_slurm_profile_retries_and_requeues():
+    settings = yaml.safe_load((PROFILES / "slurm" / "config.yaml").read_text())
+    assert settings["executor"] == "slurm"
+    assert settings["retries"] >= 1 and settings["slurm-requeue"] is True
+
+
+def test_lint_reports_only_the_conda_container_advice(tmp_path):
+    res = _snakemake("--lint", "--configfile", str(REPO / "config" / "config.yaml"), cwd=tmp_path)
+    text = res.stdout + res.stderr
+    lints = re.findall(r"^\s+\* (.+?):?$", text, flags=re.M)
+    assert lints, "expected at least the per-rule conda/container advice"
+    other = [lint for lint in lints if "conda environment or container" not in lint]
+    assert not other, other
