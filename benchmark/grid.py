@@ -13,22 +13,21 @@ from typing import Any
 
 from benchmark.data.cards import available_datasets, load_card
 from benchmark.errors import UserError
+from benchmark.methods.catalog import MethodFacts, method_catalog
+from benchmark.models.catalog import arch_names
 
 RUNS = "results/runs"
 PREPARED = "results/prepared"
 TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
 
 
-def _methods() -> dict[str, type]:
-    from benchmark.methods.registry import available_methods
-
-    return available_methods()
+def _methods() -> dict[str, MethodFacts]:
+    # Read from the method files' source, not imported: planning must not pay torch's import.
+    return method_catalog()
 
 
 def check_names(config: dict[str, Any]) -> None:
     """Unknown dataset cards, methods and architectures are errors listing the valid names."""
-    from benchmark.models.registry import available_archs
-
     cards = available_datasets()
     for key, entry in config.get("datasets", {}).items():
         if entry.get("card") not in cards:
@@ -46,7 +45,7 @@ def check_names(config: dict[str, Any]) -> None:
     unknown = [m for m in config.get("methods", []) if m not in methods]
     if unknown:
         raise UserError(f"config methods: unknown method(s) {unknown}; valid: {', '.join(methods)}")
-    archs = available_archs()
+    archs = arch_names()
     unknown = [a for a in config.get("archs", []) if a not in archs]
     if unknown:
         raise UserError(f"config archs: unknown architecture(s) {unknown}; valid: {', '.join(archs)}")
@@ -70,7 +69,7 @@ def method_variants(config: dict[str, Any], method: str) -> list[str]:
     configurations of a method that declares hyperparameters. Samples depend only on
     (method, hyperparameter, k), never on the training seed (methods/registry.resolve_hparams)."""
     search = config.get("hparams", "default")
-    if search == "default" or not _methods()[method].hparams:
+    if search == "default" or not _methods()[method].has_hparams:
         return [method]
     return [f"{method}{VARIANT_SEP}{k}" for k in range(int(search["random"]))]
 

@@ -14,7 +14,7 @@ import numpy as np
 from benchmark.errors import UserError
 
 METHODS: dict[str, type] = {}
-_INFRA = {"base", "registry", "post_base", "samplers"}
+_INFRA = {"base", "registry", "post_base", "samplers", "catalog"}
 
 
 def register(cls: type) -> type:

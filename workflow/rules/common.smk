@@ -7,7 +7,7 @@ from snakemake.utils import validate
 
 from benchmark import grid
 from benchmark.errors import UserError
-from benchmark.methods.registry import available_methods
+from benchmark.methods.catalog import method_catalog
 
 validate(config, "../schemas/config.schema.yaml")
 try:
@@ -20,7 +20,7 @@ FAIRMEDIA = f"{sys.executable} -m benchmark.cli"
 RUNS = grid.RUNS
 PREPARED = grid.PREPARED
 SELECTIONS = config["selections"]
-_ALL_METHODS = available_methods()
+_ALL_METHODS = method_catalog()  # read from source: planning never imports torch
 # A method wildcard is a registered name, optionally with a sampled-hyperparameter suffix @hpK.
 TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post") + r")(@hp\d+)?"
 POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"

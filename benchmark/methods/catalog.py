@@ -1,0 +1,70 @@
+"""What the workflow needs to know about each method — name, category, attribute use, whether it
+declares hyperparameters — read from the method files' source without importing them.
+
+Planning a grid (and every SLURM job, which re-plans) needs only these facts; importing the
+methods would import torch, which costs seconds per Snakemake start. ``tests/test_catalog.py``
+checks that the catalog agrees with the imported registry.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+METHODS_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class MethodFacts:
+    name: str
+    category: str
+    uses_attribute: bool
+    has_hparams: bool
+
+
+def _class_attributes(node: ast.ClassDef) -> dict[str, ast.expr]:
+    out: dict[str, ast.expr] = {}
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            out[stmt.targets[0].id] = stmt.value
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value:
+            out[stmt.target.id] = stmt.value
+    return out
+
+
+@cache
+def method_catalog() -> dict[str, MethodFacts]:
+    classes: dict[str, tuple[list[str], dict[str, ast.expr], bool]] = {}
+    for path in sorted(METHODS_DIR.glob("*.py")):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
+                registered = any(isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
+                classes[node.name] = (bases, _class_attributes(node), registered)
+
+    def lookup(cls: str, attr: str) -> ast.expr | None:
+        bases, attrs, _ = classes.get(cls, ([], {}, False))
+        if attr in attrs:
+            return attrs[attr]
+        for base in bases:
+            found = lookup(base, attr)
+            if found is not None:
+                return found
+        return None
+
+    out = {}
+    for cls, (_, _, registered) in classes.items():
+        if not registered:
+            continue
+        values = {a: lookup(cls, a) for a in ("name", "category", "uses_attribute", "hparams")}
+        hparams = values["hparams"]
+        facts = MethodFacts(
+            name=ast.literal_eval(values["name"]),
+            category=ast.literal_eval(values["category"]),
+            uses_attribute=bool(ast.literal_eval(values["uses_attribute"])),
+            has_hparams=not (isinstance(hparams, ast.Dict) and not hparams.keys),
+        )
+        out[facts.name] = facts
+    return dict(sorted(out.items()))

@@ -1,0 +1,32 @@
+"""The source-read catalogs (used when planning, without importing torch) agree with the
+imported registries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from benchmark.methods.catalog import method_catalog
+from benchmark.methods.registry import available_methods
+from benchmark.models.catalog import arch_names
+from benchmark.models.registry import available_archs
+
+
+def test_method_catalog_matches_the_registry():
+    catalog, registry = method_catalog(), available_methods()
+    assert set(catalog) == set(registry)
+    for name, cls in registry.items():
+        facts = catalog[name]
+        assert facts.category == cls.category, name
+        assert facts.uses_attribute == bool(cls.uses_attribute), name
+        assert facts.has_hparams == bool(cls.hparams), name
+
+
+def test_arch_catalog_matches_the_registry():
+    assert arch_names() == sorted(available_archs())
+
+
+def test_planning_imports_no_torch():
+    code = "import sys, benchmark.grid, benchmark.data.compat; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
