@@ -46,8 +46,10 @@ def run_dir(wc, attribute=None):
 
 
 def print_leaderboards():
-    for s in SELECTIONS:
-        path = Path(f"results/leaderboard/{s}/leaderboard.md")
+    """In-distribution tables, then the out-of-distribution ones when the config has transfers."""
+    for path in [Path(t) for t in leaderboard_targets()] + [
+        Path(t) for t in grid.transfer_leaderboard_targets(config) if t.endswith(".md")
+    ]:
         if path.exists():
             print(f"\n{path}:\n\n{path.read_text()}")
 
