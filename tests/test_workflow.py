@@ -86,7 +86,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
                               "options": {"n": 300, "size": 16, "seed": 0}, "attributes": ["sex"]}},
         "archs": ["cnn-small"], "methods": ["erm", "resample", "groupdro"], "seeds": [0, 1],
         "selections": ["overall"], "train": {"epochs": 2, "batch_size": 32},
-        "evaluation": {"bootstrap": 20}, "leaderboard": {"bootstrap": 20, "figures": False},
+        "evaluation": {"bootstrap": 20}, "leaderboard": {"bootstrap": 20},
         "resources": {"train": {"gpu": 0}},
     }
     path = tmp_path / "tiny.yaml"
@@ -101,6 +101,14 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     assert erm_auc["mean"].between(0, 1).all()
     # The leaderboard is printed at the end of the run.
     assert "Leaderboard — selection: overall" in res.stdout
+    # The Snakemake HTML report holds the tables and the declared figures.
+    rep = snakemake(tmp_path, "--configfile", str(path), "--report", str(tmp_path / "report.zip"))
+    assert rep.returncode == 0, rep.stderr[-2000:]
+    import zipfile
+
+    names = zipfile.ZipFile(tmp_path / "report.zip").namelist()
+    assert any(n.endswith("leaderboard.md") for n in names)
+    assert any(n.endswith("groups_tiny_sex_cnn-small.png") for n in names)
     # A rerun has nothing to do: finished runs are never retrained.
     again = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

@@ -7,7 +7,6 @@ drawn here because no maintained library in our environment draws it from precom
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import matplotlib
@@ -18,12 +17,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from benchmark.metrics.directions import higher_is_better  # noqa: E402
+from benchmark.report.names import safe_name  # noqa: F401 (re-exported)
 
 DPI = 100
-
-
-def safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")
 
 
 def nonsignificant_groups(ranks: pd.Series, cd: float) -> list[tuple[float, float]]:

@@ -77,8 +77,9 @@ def reproduce_cell(table: str | Path, cell: str, workdir: str | Path, cores: int
             frames.append(pub.assign(selection=sel)[["selection", "metric", "mean", "std"]])
     if not frames:
         raise UserError(f"{table} has no leaderboard.csv rows for {cell}")
-    published = pd.concat(frames).set_index(["selection", "metric"])
-    out = published.join(reproduced, lsuffix="_published", rsuffix="_reproduced", how="inner")
+    published = pd.concat(frames)
+    out = published.merge(reproduced.reset_index(), on=["selection", "metric"],
+                          suffixes=("_published", "_reproduced"))
     out["difference"] = out["mean_reproduced"] - out["mean_published"]
     out["within_published_std"] = out["difference"].abs() <= out["std_published"].fillna(0)
-    return out.reset_index()
+    return out.reset_index(drop=True)

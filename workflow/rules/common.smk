@@ -6,6 +6,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from benchmark import grid
+from benchmark.report.names import safe_name
 from benchmark.errors import UserError
 from benchmark.methods.catalog import method_catalog
 
@@ -38,6 +39,20 @@ wildcard_constraints:
 
 def leaderboard_targets():
     return [f"results/leaderboard/{s}/leaderboard.md" for s in SELECTIONS]
+
+
+def figure_outputs():
+    """Figures whose names follow from the config (per-group AUC bars per table block, one
+    fairness–utility plot per dataset); critical-difference diagrams need ≥ 2 blocks and are
+    written beside them without being declared."""
+    if not config["leaderboard"]["figures"]:
+        return []
+    names = set()
+    for run in grid.runs(config):
+        names.add(f"pareto_{run.dataset}")
+        for attr in grid.eval_attributes(config, run):
+            names.add(f"groups_{run.dataset}_{attr}_{run.arch}")
+    return [f"results/leaderboard/{{selection}}/{safe_name(n)}.png" for n in sorted(names)]
 
 
 def run_dir(wc, attribute=None):

@@ -10,6 +10,7 @@ rule leaderboard:
         tex="results/leaderboard/{selection}/leaderboard.tex",
         significance=report("results/leaderboard/{selection}/significance.csv", category="Leaderboard", subcategory="{selection}"),
         ranks=report("results/leaderboard/{selection}/ranks.csv", category="Leaderboard", subcategory="{selection}"),
+        figures=[report(f, category="Figures", subcategory="{selection}") for f in figure_outputs()],
     params:
         cli=FAIRMEDIA,
         runs=RUNS,
