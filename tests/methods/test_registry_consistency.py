@@ -14,6 +14,7 @@ import yaml
 
 import benchmark.methods as pkg
 from benchmark.commands import methods as methods_command
+from benchmark.methods import registry
 from benchmark.methods.base import CATEGORIES, FAMILIES, Method
 from benchmark.methods.post_base import PostProcessor
 from benchmark.methods.registry import available_methods
@@ -29,7 +30,7 @@ ISSUE_METHODS = {
 def test_one_method_per_module_with_a_unique_name_matching_the_file():
     seen = {}
     for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name in {"base", "registry", "post_base", "samplers"} or info.name.startswith("_"):
+        if info.name in registry._INFRA or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"benchmark.methods.{info.name}")
         classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ ==
