@@ -69,7 +69,16 @@ def print_leaderboards():
             print(f"\n{path}:\n\n{path.read_text()}")
 
 
+RUN_DIR = f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}"
+# Planning cost is per job: a plain value or wildcard pattern is cheaper than a function, so
+# functions are used only where the value really varies (per-dataset/arch overrides, retries).
+_HAS_OVERRIDES = bool(config.get("resources", {}).get("train", {}).get("overrides"))
+
+
 def train_resource(key):
+    if key != "runtime" and not _HAS_OVERRIDES:
+        return grid.train_resources(config, "", "")[key]
+
     def get(wc, attempt):
         value = grid.train_resources(config, wc.dataset, wc.arch)[key]
         # A retried job (preempted, or out of time) gets proportionally more runtime.

@@ -10,8 +10,7 @@ rule evaluate:
         scored=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/scored.parquet",
     params:
         cli=FAIRMEDIA,
-        run=lambda wc: run_dir(wc, wc.train_attribute),
-        out=lambda wc: f"{run_dir(wc, wc.train_attribute)}/eval/{wc.attribute}/{wc.selection}",
+        out=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}",
         bootstrap=config["evaluation"]["bootstrap"],
         threshold=config["evaluation"]["threshold"],
         min_group_size=config["evaluation"]["min_group_size"],
@@ -23,6 +22,6 @@ rule evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} evaluate-run {params.run} --attribute '{wildcards.attribute}' "
+        "{params.cli} evaluate-run $(dirname {input.run}) --attribute '{wildcards.attribute}' "
         "--selection {wildcards.selection} --out-dir {params.out} --bootstrap {params.bootstrap} "
         "--threshold {params.threshold} --min-group-size {params.min_group_size} > {log} 2>&1"

@@ -14,10 +14,10 @@ rule train:
         method=TRAIN_METHODS,
     params:
         cli=FAIRMEDIA,
-        method=lambda wc: grid.base_method(wc.method),
-        prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
-        out=lambda wc: run_dir(wc),
-        extra=lambda wc: grid.train_args(config, wc.method),
+        out=RUN_DIR,
+        # One function for everything that depends on the method (its base name for @hpK
+        # variants, its hyperparameters): planning pays per function-valued param and job.
+        extra=lambda wc: f"--method {grid.base_method(wc.method)} {grid.train_args(config, wc.method)}",
     log:
         f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/train.log",
     group:
@@ -34,8 +34,8 @@ rule train:
         # machine never retrains finished runs.
         **grid.train_execution(config),
     shell:
-        "{params.cli} train --prepared {params.prepared} --out {params.out} --arch {wildcards.arch} "
-        "--method {params.method} --attribute {wildcards.attribute} --seed {wildcards.seed} "
+        "{params.cli} train --prepared $(dirname {input.manifest}) --out {params.out} --arch {wildcards.arch} "
+        "--attribute {wildcards.attribute} --seed {wildcards.seed} "
         "--threads {resources.torch_threads} --num-workers {resources.loader_workers} "
         "--pin-memory {resources.pin_memory} --compile {resources.torch_compile} "
         "{params.extra} 2>&1 | tee {log}"
