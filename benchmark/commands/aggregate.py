@@ -5,22 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
+from benchmark.commands._args import parse_assignments
 from benchmark.errors import UserError
 
 NAME = "aggregate"
 HELP = "pool several prepared datasets (patient ids kept apart, a source column, shared attributes)"
-
-
-def _keyed(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise UserError(f"{flag} expects KEY=VALUE, got {item!r}")
-        if key in out:
-            raise UserError(f"{flag}: {key!r} given twice")
-        out[key] = value
-    return out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.data.cards import load_card
     from benchmark.data.compat import card_attribute_map, card_label_concept
 
-    members, cards = _keyed(args.member, "--member"), _keyed(args.card, "--card")
+    members, cards = parse_assignments(args.member, "--member"), parse_assignments(args.card, "--card")
     if set(members) != set(cards):
         raise UserError(f"every --member needs a --card: members {sorted(members)}, "
                         f"cards {sorted(cards)}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.commands.train import parse_assignments
+from benchmark.commands._args import parse_assignments
 from benchmark.data.prepared import load_prepared
 from benchmark.errors import UserError
 from benchmark.methods.post_base import PostContext

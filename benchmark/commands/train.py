@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from benchmark.errors import UserError
+from benchmark.commands._args import parse_assignments
 from benchmark.training.config import TrainConfig
 from benchmark.training.loop import train_run
 
 NAME = "train"
 HELP = "train one (arch, method, attribute, seed) run on a prepared dataset"
-
-
-def parse_assignments(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UserError(f"{flag} expects KEY=VALUE, got {item!r}")
-        out[key] = value
-    return out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
