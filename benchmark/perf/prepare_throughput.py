@@ -43,6 +43,8 @@ def _write_sources(root: Path, n: int, side: int, fmt: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.dir:
+        Path(args.dir).mkdir(parents=True, exist_ok=True)  # scratch space the user named
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root, out = Path(tmp) / "raw", Path(tmp) / "prepared"
         paths = _write_sources(root, args.n, args.source_size, args.format)
