@@ -63,8 +63,8 @@ def legend(summary: pd.DataFrame, baseline: str, correction: str, alpha: float) 
         "the block's b seeds. ↑/↓: higher/lower is better.",
     ]
     if seeds < 6:
-        lines.append(f"No per-cell Wilcoxon signed-rank test: with {seeds} seeds it cannot reach "
-                     "p < 0.05.")
+        lines.append(f"No per-cell Wilcoxon signed-rank test: with {seeds} seed{'s' * (seeds != 1)} "
+                     "it cannot reach p < 0.05.")
     return lines
 
 
