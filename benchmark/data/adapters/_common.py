@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,13 @@ def hash_sources(root: Path, paths: list[Path | None]) -> dict[str, str]:
     return {str(p.relative_to(root)): file_sha256(p) for p in paths if p is not None}
 
 
+def _decode_2d(root: Path, out: Path, paths: list[str], image: dict[str, Any], workers: int
+               ) -> list[tuple[int, str, str]]:
+    return decode_images(root, out, paths, size=int(image.get("size", 256)),
+                         channels=int(image.get("channels", 1)), workers=workers,
+                         max_bad_fraction=float(image.get("max_bad_fraction", 0.01)))
+
+
 def finish(
     raw: pd.DataFrame,
     root: Path,
@@ -126,7 +134,12 @@ def finish(
     workers: int,
     seed: int | None,
     notes: dict[str, Any] | None = None,
+    decode: Callable[[Path, Path, list[str], dict[str, Any], int], list[tuple[int, str, str]]]
+    | None = None,
 ) -> Path:
+    """Label drop, attribute rules, split, image decoding and manifest. ``decode(root, out, paths,
+    image, workers)`` fills images.npy and returns the skipped rows; the default decodes 2D
+    images (3D adapters pass their volume decoder)."""
     name = card["name"]
     seed = int(card["split"].get("seed", 0) if seed is None else seed)
     image = card.get("image", {})
@@ -160,9 +173,7 @@ def finish(
         (out / "images.npy").unlink(missing_ok=True)
     else:
         check_relative_paths(table["path"], root, f"{name} metadata")
-        size, channels = int(image.get("size", 256)), int(image.get("channels", 1))
-        skipped = decode_images(root, out, table["path"].tolist(), size=size, channels=channels,
-                                workers=workers, max_bad_fraction=float(image.get("max_bad_fraction", 0.01)))
+        skipped = (decode or _decode_2d)(root, out, table["path"].tolist(), image, workers)
         if skipped:
             table = table.drop(index=[s[0] for s in skipped]).reset_index(drop=True)
     skipped_csv = out / "skipped_images.csv"

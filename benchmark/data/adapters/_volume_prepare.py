@@ -15,8 +15,6 @@ per-axis factors for anisotropic scans directly, and is deterministic. The card'
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -26,11 +24,10 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from benchmark.data.adapters._common import assign_split
+from benchmark.data.adapters._common import finish
 from benchmark.data.adapters._volume_io import read_volume
-from benchmark.data.adapters.attribute_rules import apply_attribute_rules
-from benchmark.data.adapters.image_decode import check_relative_paths, drop_rows
-from benchmark.data.prepared import ImageArrayWriter, write_prepared
+from benchmark.data.adapters.image_decode import drop_rows
+from benchmark.data.prepared import ImageArrayWriter
 from benchmark.data.transforms import intensity
 from benchmark.errors import UserError
 
@@ -155,51 +152,14 @@ def decode_volumes(root: Path, out: Path, paths: list[str], *, image: dict[str, 
 def finish_volumes(raw: pd.DataFrame, root: Path, out: Path, *, card: dict[str, Any],
                    sources: dict[str, str], metadata_only: bool, workers: int, seed: int | None,
                    notes: dict[str, Any] | None = None) -> Path:
-    """Like ``_common.finish`` (label drop, attribute rules, split, manifest) with volumes."""
-    name = card["name"]
-    seed = int(card["split"].get("seed", 0) if seed is None else seed)
-    image = dict(card.get("image", {}))
-    size = image_size(card)
-    options = {"label": card["label"], "attribute_rules": card.get("attribute_rules", {}),
-               "split": card["split"], "seed": seed, "image": image, "metadata_only": metadata_only,
-               **(notes or {})}
-    fingerprint = hashlib.sha256(json.dumps([card, sources, options], sort_keys=True, default=str)
-                                 .encode()).hexdigest()
-    out.mkdir(parents=True, exist_ok=True)
-    manifest_path = out / "manifest.json"
-    if manifest_path.exists():
-        if json.loads(manifest_path.read_text()).get("options", {}).get("fingerprint") == fingerprint:
-            print(f"{name}: {out} is already prepared from the same files and card; nothing to do")
-            return out
-        manifest_path.unlink()  # never leave an old manifest next to half-rewritten files
-
-    n_raw = len(raw)
-    raw = raw[raw["y"].notna()].reset_index(drop=True)
-    options["dropped_uncertain_or_unlabelled"] = n_raw - len(raw)
-    table, dropped = apply_attribute_rules(raw, card.get("attribute_rules", {}), f"{name} metadata")
-    options["dropped_unknown_attribute"] = dropped
-    if table.empty:
-        raise UserError(f"{name}: no rows left after applying the label and attribute rules")
-    table["y"] = table["y"].astype(int)
-    table["split"] = assign_split(table, card["split"], seed)
-
-    skipped: list[tuple[int, str, str]] = []
-    if metadata_only:
-        (out / "images.npy").unlink(missing_ok=True)
-    else:
-        check_relative_paths(table["path"], root, f"{name} metadata")
-        skipped = decode_volumes(root, out, table["path"].tolist(), image=image, size=size,
-                                 workers=workers)
-        if skipped:
-            table = table.drop(index=[s[0] for s in skipped]).reset_index(drop=True)
-    pd.DataFrame(skipped, columns=["row", "path", "error"]).to_csv(out / "skipped_images.csv",
-                                                                   index=False)
-    options["skipped_images"] = len(skipped)
-    options["fingerprint"] = fingerprint
-    front = ["sample_id", "patient_id", "split", "y"]
-    rest = [c for c in table.columns if c not in front and c != "official_split"]
-    return write_prepared(out, table[front + rest], None, dataset=name, card_version=card["version"],
-                          attributes=list(card["attributes"]), sources=sources, options=options)
+    """``_common.finish`` (label drop, attribute rules, split, manifest) with volumes."""
+    size = image_size(card)  # checked before any work, as for 2D sizes
+    return finish(
+        raw, root, out, card=card, sources=sources, metadata_only=metadata_only, workers=workers,
+        seed=seed, notes=notes,
+        decode=lambda r, o, paths, image, w: decode_volumes(r, o, paths, image=dict(image),
+                                                            size=size, workers=w),
+    )
 
 
 def category_label(values: pd.Series, label: dict[str, Any], source: str) -> pd.Series:
