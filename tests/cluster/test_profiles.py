@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,7 +72,7 @@ def test_every_profile_uses_greedy_and_code_changes_are_no_rerun_trigger(profile
     assert settings["scheduler"] == "greedy"
     assert settings["rerun-incomplete"] is True
     assert set(settings["rerun-triggers"]) == {"mtime", "params", "input"}
-    assert (PROFILES / "default").resolve() == (PROFILES / "local").resolve()
+    assert (REPO / "profiles" / "default").resolve() == (PROFILES / "local").resolve()
 
 
 def test_slurm_profile_retries_and_requeues():
@@ -87,3 +88,44 @@ def test_lint_reports_only_the_conda_container_advice(tmp_path):
     assert lints, "expected at least the per-rule conda/container advice"
     other = [lint for lint in lints if "conda environment or container" not in lint]
     assert not other, other
+
+
+def test_plain_snakemake_in_the_repository_loads_the_default_profile():
+    """`snakemake --cores 2` from the repository root, no other flag (here a dry run): Snakemake
+    looks for profiles/default beside the Snakefile, which is the local profile."""
+    res = subprocess.run([SNAKEMAKE, "--cores", "2", "-n"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    assert "Using workflow specific profile profiles/default" in res.stderr
+    assert (REPO / "profiles/default").resolve() == PROFILES / "local"
+
+
+@pytest.mark.slow
+def test_a_rule_text_edit_does_not_retrain_finished_runs(tmp_path):
+    """The default profile's rerun triggers are in force: after a finished run, a comment added
+    to a copy of train.smk plans nothing (with Snakemake's own defaults it would replan)."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("Snakefile", "workflow", "profiles", "config"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, copy / name, symlinks=True)
+        else:
+            shutil.copy2(src, copy / name)
+    config = {"datasets": {"tiny": {"card": "synthetic", "preset": "mixed",
+                                    "options": {"n": 200, "size": 16}, "attributes": ["sex"]}},
+              "archs": ["cnn-small"], "methods": ["erm"], "seeds": [0], "selections": ["overall"],
+              "train": {"epochs": 1, "batch_size": 32}, "evaluation": {"bootstrap": 0},
+              "leaderboard": {"bootstrap": 0, "figures": False},
+              "resources": {"train": {"gpu": 0, "cpus": 1, "mem_mb": 1000, "runtime": 10}}}
+    (copy / "tiny.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    run = subprocess.run([SNAKEMAKE, "--cores", "2", "--configfile", "tiny.yaml"], cwd=copy,
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with open(copy / "workflow/rules/train.smk", "a") as fh:
+        fh.write("\n# an edit that changes no command\n")
+    plan = subprocess.run([SNAKEMAKE, "-n", "--configfile", "tiny.yaml"], cwd=copy,
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout[-3000:]

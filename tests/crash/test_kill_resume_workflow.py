@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import TINY_CONFIG, run_snakemake, snakemake_command
+from conftest import REPO, TINY_CONFIG, run_snakemake, snakemake_command
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,7 @@ def test_killed_workflow_reruns_to_the_same_leaderboard(tmp_path, tiny_config):
     reference = tmp_path / "uninterrupted"
     res = run_snakemake(reference, "--cores", "2", "--configfile", str(tiny_config))
     assert res.returncode == 0, res.stderr[-3000:]
+    assert f"Using workflow specific profile {REPO / 'profiles/default'}" in res.stderr
 
     killed = tmp_path / "killed"
     # A random point of the run, by progress rather than by clock (the machine may be busy): after
@@ -45,7 +46,8 @@ def test_killed_workflow_reruns_to_the_same_leaderboard(tmp_path, tiny_config):
     k, extra = rng.randint(1, epochs_in_grid - 1), rng.uniform(0.0, 0.5)
     proc = subprocess.Popen(snakemake_command(killed, "--cores", "2", "--configfile", str(tiny_config)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"},
+                            cwd=tmp_path)
     deadline = time.monotonic() + 300
     while len(list((killed / "results/runs").glob("**/weights/epoch*.pt"))) < k:
         assert proc.poll() is None, f"the run ended before epoch {k} was written"
