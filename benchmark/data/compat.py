@@ -17,7 +17,7 @@ from benchmark.data.cards import load_card
 from benchmark.errors import UserError
 
 SOURCE_COLUMN = "source"  # the aggregate's column naming each row's member dataset
-PAIR_SEPARATOR = "->"  # results/transfer/{source}->{target}/
+PAIR_SEPARATOR = "->"  # in messages only; folders use layout.pair_name
 
 
 @dataclass(frozen=True)

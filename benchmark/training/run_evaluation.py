@@ -16,7 +16,9 @@ import pandas as pd
 
 from benchmark.data.prepared import PreparedDataset, load_prepared
 from benchmark.errors import UserError
+from benchmark.layout import intersection_parts
 from benchmark.metrics import evaluate_predictions
+from benchmark.metrics.groups import INTERSECTION_SEP
 from benchmark.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
 from benchmark.training.selection import SELECTIONS, val_auc_by_epoch
 
@@ -29,13 +31,13 @@ def _read_run_json(run_dir: Path) -> dict[str, Any]:
 
 
 def _with_intersection(prepared: PreparedDataset, attribute: str) -> tuple[PreparedDataset, list[str]]:
-    parts = attribute.split("&")
+    parts = intersection_parts(attribute)
     for part in parts:
         prepared.check_attribute(part)
     if len(parts) == 1:
         return prepared, parts
     meta = prepared.metadata.copy()
-    meta[attribute] = meta[parts].astype(str).agg("&".join, axis=1)
+    meta[attribute] = meta[parts].astype(str).agg(INTERSECTION_SEP.join, axis=1)
     return PreparedDataset(prepared.root, meta, prepared.images, prepared.manifest), parts
 
 

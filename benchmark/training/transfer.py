@@ -11,9 +11,9 @@ epoch (a deployed model keeps its development threshold; fitting on the target w
 a deployment does not have) and evaluates the target's test rows with it as ``fixed:<t>``.
 
 Layout (mirrors the runs tree, so ``fairmedia leaderboard --runs results/transfer`` ranks it, with
-the direction ``{source}->{target}`` as the dataset)::
+the direction ``{source}__to__{target}`` as the dataset)::
 
-    results/transfer/{source}->{target}/{arch}/{method}/{train_attribute}/seed{seed}/
+    results/transfer/{source}__to__{target}/{arch}/{method}/{train_attribute}/seed{seed}/
         predictions.parquet  transfer.json  eval/{attribute}/{selection}/{metrics.json,scored.parquet}
 """
 

@@ -26,7 +26,7 @@ def config(**extra):
 
 def test_compatible_pair_maps_attributes_through_the_cards():
     cfg = config(transfer=[{"source": "chexpert", "targets": ["mimic"]}])
-    grid.check_names(cfg)
+    grid.check_config(cfg)
     # chexpert's race_binary is the concept `race`, which is mimic's race_binary
     assert grid.transfer_pairs(cfg) == {("chexpert", "mimic"): {"sex": "sex",
                                                                "race_binary": "race_binary"}}
@@ -45,19 +45,19 @@ def test_compatible_pair_maps_attributes_through_the_cards():
 def test_incompatible_pair_is_a_config_error_naming_the_mismatch(pair, message):
     cfg = config(transfer=[{"source": pair[0], "targets": [pair[1]]}])
     with pytest.raises(UserError, match="config transfer\\[0\\]") as err:
-        grid.check_names(cfg)
+        grid.check_config(cfg)
     assert message in str(err.value)
 
 
 def test_restricting_attributes_makes_a_pair_compatible():
     cfg = config(transfer=[{"source": "chexpert", "targets": ["nih"], "attributes": ["sex"]}])
-    grid.check_names(cfg)
+    grid.check_config(cfg)
     assert grid.transfer_pairs(cfg) == {("chexpert", "nih"): {"sex": "sex"}}
 
 
 def test_aggregate_checks():
     ok = config(aggregate={"cxr": {"datasets": ["chexpert", "mimic"], "attributes": ["sex", "race"]}})
-    grid.check_names(ok)
+    grid.check_config(ok)
     # per-source evaluation: the aggregate towards each member, through the members' maps
     assert grid.transfer_pairs(ok) == {("cxr", "chexpert"): {"sex": "sex", "race": "race_binary"},
                                        ("cxr", "mimic"): {"sex": "sex", "race": "race_binary"}}
@@ -72,7 +72,7 @@ def test_aggregate_checks():
     ]
     for spec, message in bad:
         with pytest.raises(UserError, match=message):
-            grid.check_names(config(aggregate=spec))
+            grid.check_config(config(aggregate=spec))
 
 
 def test_synthetic_2d_and_3d_do_not_mix():
@@ -81,7 +81,7 @@ def test_synthetic_2d_and_3d_do_not_mix():
            "archs": ["cnn-small"], "methods": ["erm"], "seeds": [0],
            "transfer": [{"source": "s2", "targets": ["s3"]}]}
     with pytest.raises(UserError, match="image kind mismatch — 's2' is image2d, 's3' is volume3d"):
-        grid.check_names(cfg)
+        grid.check_config(cfg)
 
 
 def test_transfer_targets_skip_post_processing_runs_and_are_empty_without_transfer():
@@ -90,7 +90,7 @@ def test_transfer_targets_skip_post_processing_runs_and_are_empty_without_transf
     methods = {r.method for _, _, r, _ in grid.transfer_runs(cfg)}
     assert methods == {"erm"}  # group-threshold keeps no weights of its own
     targets = grid.transfer_metrics_targets(cfg, "overall")
-    assert targets == [f"results/transfer/chexpert->mimic/cnn-small/erm/any/seed0/eval/{a}/overall/"
+    assert targets == [f"results/transfer/chexpert__to__mimic/cnn-small/erm/any/seed0/eval/{a}/overall/"
                        "metrics.json" for a in ("sex", "race_binary")]
     assert grid.transfer_leaderboard_targets(cfg) == ["results/leaderboard/transfer/overall/leaderboard.md"]
     assert grid.transfer_leaderboard_targets(config()) == []

@@ -64,7 +64,7 @@ def test_synthetic_transfer_demo_runs_end_to_end(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     base = work / "results" / "transfer"
     run = work / "results/runs/synth-src/cnn-small/erm/any/seed0"
-    metrics = json.loads((base / "synth-src->synth-twin/cnn-small/erm/any/seed0/eval/sex/overall/"
+    metrics = json.loads((base / "synth-src__to__synth-twin/cnn-small/erm/any/seed0/eval/sex/overall/"
                                  "metrics.json").read_text())
     preds = pd.read_parquet(run / "predictions.parquet").query("selection == 'overall' and "
                                                                "split == 'val'")
@@ -73,5 +73,5 @@ def test_synthetic_transfer_demo_runs_end_to_end(tmp_path):
     pool = pd.read_parquet(work / "results/prepared/synth-pool/metadata.parquet")
     assert set(pool["source"]) == {"synth-src", "synth-twin"}
     board = pd.read_csv(work / "results/leaderboard/transfer/overall/leaderboard.csv")
-    assert set(board["dataset"]) == {"synth-src->synth-twin", "synth-pool->synth-src",
-                                     "synth-pool->synth-twin"}
+    assert set(board["dataset"]) == {"synth-src__to__synth-twin", "synth-pool__to__synth-src",
+                                     "synth-pool__to__synth-twin"}
