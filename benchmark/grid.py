@@ -11,13 +11,14 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from benchmark import config_checks, layout
 from benchmark.data.cards import available_datasets, load_card
 from benchmark.errors import UserError
 from benchmark.methods.catalog import MethodFacts, method_catalog
 from benchmark.models.catalog import arch_names
 
-RUNS = "results/runs"
-PREPARED = "results/prepared"
+RUNS = layout.RUNS
+PREPARED = layout.PREPARED
 TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
 
 
@@ -26,21 +27,37 @@ def _methods() -> dict[str, MethodFacts]:
     return method_catalog()
 
 
-def check_names(config: dict[str, Any]) -> None:
-    """Unknown dataset cards, methods and architectures are errors listing the valid names."""
+def check_config(config: dict[str, Any]) -> None:
+    """Every check that needs no job: names (unknown dataset cards, methods and architectures are
+    errors listing the valid names), values that reach a command, roots and synthetic options.
+    A typo fails ``snakemake -n`` here, before a rule could delete the outputs it would redo."""
     cards = available_datasets()
     for key, entry in config.get("datasets", {}).items():
+        config_checks.check_safe_name(key, f"datasets: key {key!r}")
         if entry.get("card") not in cards:
             raise UserError(f"config datasets.{key}.card: unknown dataset {entry.get('card')!r}; "
                             f"valid: {', '.join(cards)}")
-        if entry["card"] != "synthetic" and "root" not in entry:
-            raise UserError(f"config datasets.{key}: a real dataset needs `root:` (its local copy)")
-        declared = load_card(entry["card"]).get("attributes", [])
+        for attr in entry.get("attributes", []):
+            config_checks.check_safe_name(attr, f"datasets.{key}.attributes")
+        card = load_card(entry["card"])
+        if entry["card"] == "synthetic":
+            config_checks.check_synthetic_entry(key, entry)
+        else:
+            if "root" not in entry:
+                raise UserError(f"config datasets.{key}: a real dataset needs `root:` (its local copy)")
+            for field in ("preset", "options"):
+                if field in entry:
+                    raise UserError(f"config datasets.{key}.{field}: only the synthetic card takes "
+                                    f"`{field}`; {entry['card']!r} is a real dataset")
+            config_checks.check_real_root(key, entry, card)
+        declared = card.get("attributes", [])
         declared = list(declared) if isinstance(declared, list | dict) else []
         bad = [a for a in entry.get("attributes", []) if declared and a not in declared]
         if bad:
             raise UserError(f"config datasets.{key}.attributes: {bad} not in card {entry['card']!r}; "
                             f"its attributes: {declared}")
+    for key in config.get("aggregate") or {}:
+        config_checks.check_safe_name(key, f"aggregate: key {key!r}")
     methods = _methods()
     unknown = [m for m in config.get("methods", []) if m not in methods]
     if unknown:
@@ -52,9 +69,16 @@ def check_names(config: dict[str, Any]) -> None:
     baseline = config.get("baseline", "erm")
     if baseline not in config.get("methods", []):
         raise UserError(f"config methods must include the baseline {baseline!r}")
-    from benchmark.data.compat import check_config  # transfer pairs and aggregates
+    config_checks.check_post_base(config, {n: f.category for n, f in methods.items()})
+    config_checks.check_method_hparams(config, {n: f.hparams for n, f in methods.items()})
+    train = config.get("train", {})
+    config_checks.check_device(train.get("device", "cpu"))
+    config_checks.check_pretrained(train.get("pretrained", "none"))
+    config_checks.check_threshold(config.get("evaluation", {}).get("threshold", "youden"))
+    config_checks.check_leaderboard_metrics(config.get("leaderboard", {}).get("metrics", []))
+    from benchmark.data.compat import check_config as check_transfers  # pairs and aggregates
 
-    check_config(config)
+    check_transfers(config)
 
 
 VARIANT_SEP = "@hp"  # `groupdro@hp3`: the 4th sampled hyperparameter configuration of groupdro
@@ -124,7 +148,7 @@ def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
     attrs = config["datasets"][run.dataset]["attributes"]
     chosen = list(attrs) if run.attribute == "any" else [run.attribute]
     if config.get("evaluation", {}).get("intersect") and len(attrs) >= 2:
-        chosen.append(f"{attrs[0]}&{attrs[1]}")
+        chosen.append(layout.intersection_name(attrs[0], attrs[1]))
     return chosen
 
 
@@ -154,24 +178,23 @@ def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
     entry = config["datasets"][dataset]
     if entry["card"] == "synthetic":
         opts = dict(entry.get("options", {}))
-        parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", out]
+        parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", shlex.quote(out)]
         for key, value in sorted(opts.items()):
             # JSON is valid YAML, which is how `fairmedia synth --set` reads values.
             parts += ["--set", shlex.quote(f"{key}={json.dumps(value)}")]
         return " ".join(map(str, parts))
-    workers = entry.get("prepare_workers", 2)
+    workers = int(entry.get("prepare_workers", 2))
     return (f"prepare {shlex.quote(entry['card'])} --root {shlex.quote(entry['root'])} "
-            f"--out {out} --workers {workers}")
+            f"--out {shlex.quote(out)} --workers {workers}")
 
 
 def train_args(config: dict[str, Any], method: str) -> str:
     t = config.get("train", {})
-    args = [
-        f"--epochs {t.get('epochs', 8)}", f"--batch-size {t.get('batch_size', 64)}",
-        f"--lr {t.get('lr', 1e-3)}", f"--weight-decay {t.get('weight_decay', 1e-4)}",
-        f"--pretrained {shlex.quote(str(t.get('pretrained', 'none')))}",
-        f"--device {t.get('device', 'cpu')}",
-    ]
+    # Every value is quoted even though the schema and check_config already constrain it.
+    values = {"epochs": t.get("epochs", 8), "batch-size": t.get("batch_size", 64),
+              "lr": t.get("lr", 1e-3), "weight-decay": t.get("weight_decay", 1e-4),
+              "pretrained": t.get("pretrained", "none"), "device": t.get("device", "cpu")}
+    args = [f"--{k} {shlex.quote(str(v))}" for k, v in values.items()]
     # Switches are written only when on, so a config that leaves them off keeps the exact
     # command line (Snakemake's `params` rerun trigger) of runs made before they existed.
     for key in ("augment", "amp", "channels_last"):
@@ -185,12 +208,12 @@ def post_args(config: dict[str, Any], method: str) -> str:
 
 
 # -- Out-of-distribution evaluation and aggregated datasets (docs/ood.md) ---------------------
-TRANSFER = "results/transfer"
-TRANSFER_LEADERBOARD = "results/leaderboard/transfer"
+TRANSFER = layout.TRANSFER
+TRANSFER_LEADERBOARD = layout.TRANSFER_LEADERBOARD
 
 
 def merge_aggregates(config: dict[str, Any]) -> None:
-    """Make each ``aggregate:`` entry a ``datasets:`` key (after check_names), so runs,
+    """Make each ``aggregate:`` entry a ``datasets:`` key (after check_config), so runs,
     evaluations and tables treat it like any other dataset."""
     for name, spec in (config.get("aggregate") or {}).items():
         config["datasets"].setdefault(name, {"card": "aggregate", "aggregate": list(spec["datasets"]),
@@ -205,7 +228,7 @@ def _with_aggregates(config: dict[str, Any]) -> dict[str, Any]:
 
 def aggregate_command(config: dict[str, Any], name: str, out: str) -> str:
     spec = config["aggregate"][name]
-    parts = ["aggregate", "--name", shlex.quote(name), "--out", out]
+    parts = ["aggregate", "--name", shlex.quote(name), "--out", shlex.quote(out)]
     for member in spec["datasets"]:
         parts += ["--member", shlex.quote(f"{member}={PREPARED}/{member}"),
                   "--card", shlex.quote(f"{member}={config['datasets'][member]['card']}")]
@@ -234,7 +257,7 @@ def transfer_pairs(config: dict[str, Any]) -> dict[tuple[str, str], dict[str, st
 
 
 def transfer_path(source: str, target: str, run: Run) -> str:
-    return (f"{TRANSFER}/{source}->{target}/{run.arch}/{run.method}/{run.attribute}/"
+    return (f"{TRANSFER}/{layout.pair_name(source, target)}/{run.arch}/{run.method}/{run.attribute}/"
             f"seed{run.seed}")
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from benchmark.methods.catalog import method_catalog
 from benchmark.methods.registry import available_methods
 from benchmark.models.catalog import arch_names
 from benchmark.models.registry import available_archs
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_method_catalog_matches_the_registry():
@@ -20,6 +23,8 @@ def test_method_catalog_matches_the_registry():
         assert facts.category == cls.category, name
         assert facts.uses_attribute == bool(cls.uses_attribute), name
         assert facts.has_hparams == bool(cls.hparams), name
+        declared = tuple((k, hp.default, hp.choices) for k, hp in cls.hparams.items())
+        assert facts.hparams == declared, name
 
 
 def test_arch_catalog_matches_the_registry():
@@ -27,6 +32,10 @@ def test_arch_catalog_matches_the_registry():
 
 
 def test_planning_imports_no_torch():
-    code = "import sys, benchmark.grid, benchmark.data.compat; print('torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    """The config checks included: planning a demo config imports neither torch nor sklearn."""
+    code = ("import sys, yaml, benchmark.grid, benchmark.data.compat; "
+            "benchmark.grid.check_config(yaml.safe_load(open('config/config.yaml'))); "
+            "print('torch' in sys.modules, 'sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=REPO)
+    assert out.stdout.strip() == "False False"

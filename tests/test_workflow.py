@@ -64,7 +64,7 @@ def test_config_name_errors(key, value, message):
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     config[key] = value
     with pytest.raises(UserError) as err:
-        grid.check_names(config)
+        grid.check_config(config)
     assert message in str(err.value)
 
 

@@ -12,6 +12,7 @@ import ast
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 METHODS_DIR = Path(__file__).resolve().parent
 
@@ -22,6 +23,30 @@ class MethodFacts:
     category: str
     uses_attribute: bool
     has_hparams: bool
+    # name -> (default, choices or None), from each ``HParam(default, ..., choices=...)`` call
+    hparams: tuple[tuple[str, Any, tuple[Any, ...] | None], ...] = ()
+
+    @property
+    def hparam_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _, _ in self.hparams)
+
+
+def _hparam_facts(node: ast.expr | None) -> tuple[tuple[str, Any, tuple[Any, ...] | None], ...]:
+    if not isinstance(node, ast.Dict):
+        return ()
+    out = []
+    for key, call in zip(node.keys, node.values, strict=True):
+        default, choices = None, None  # None: not a literal, so not checked when planning
+        if isinstance(call, ast.Call):
+            args = {"default": call.args[0]} if call.args else {}
+            args.update({kw.arg: kw.value for kw in call.keywords if kw.arg in ("default", "choices")})
+            try:
+                default = ast.literal_eval(args["default"]) if "default" in args else None
+                choices = tuple(ast.literal_eval(args["choices"])) if "choices" in args else None
+            except ValueError:
+                default, choices = None, None
+        out.append((ast.literal_eval(key), default, choices))
+    return tuple(out)
 
 
 def _class_attributes(node: ast.ClassDef) -> dict[str, ast.expr]:
@@ -65,6 +90,7 @@ def method_catalog() -> dict[str, MethodFacts]:
             category=ast.literal_eval(values["category"]),
             uses_attribute=bool(ast.literal_eval(values["uses_attribute"])),
             has_hparams=not (isinstance(hparams, ast.Dict) and not hparams.keys),
+            hparams=_hparam_facts(hparams),
         )
         out[facts.name] = facts
     return dict(sorted(out.items()))

@@ -2,11 +2,27 @@
 
 Public API: ``evaluate_predictions`` (the report), ``group_table`` (the per-group table everything
 is derived from) and ``choose_threshold`` (the operating-point rules). See docs/metrics.md.
+
+The names that need scikit-learn load on first use (PEP 562), so that importing a light submodule
+such as ``metrics.directions`` while planning a workflow does not import it. ``group_table`` (numpy
+and pandas only) is imported at once: it shares its name with its submodule, which an import of
+the submodule would otherwise put in its place.
 """
 
-from benchmark.metrics.bootstrap import bootstrap_difference
-from benchmark.metrics.group_table import group_table
-from benchmark.metrics.report import evaluate_predictions
-from benchmark.metrics.thresholds import choose_threshold
+from importlib import import_module
+from typing import Any
 
-__all__ = ["evaluate_predictions", "group_table", "choose_threshold", "bootstrap_difference"]
+from benchmark.metrics.group_table import group_table
+
+_PUBLIC = {
+    "bootstrap_difference": "benchmark.metrics.bootstrap",
+    "evaluate_predictions": "benchmark.metrics.report",
+    "choose_threshold": "benchmark.metrics.thresholds",
+}
+__all__ = ["group_table", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'benchmark.metrics' has no attribute {name!r}")

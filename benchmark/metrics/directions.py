@@ -62,3 +62,21 @@ def direction(name: str) -> str:
 
 def higher_is_better(name: str) -> bool:
     return direction(name) == HIGHER
+
+
+def known_metric(name: str) -> bool:
+    """True for a name the leaderboard can rank: a base metric, a criterion, ``<base>_worst`` /
+    ``_best`` or ``<base>_<measure>``, or ``worst_group_<base>`` / ``best_group_<base>``."""
+    if name in BASE_METRICS or name in CRITERIA:
+        return True
+    for prefix in ("worst_group_", "best_group_"):
+        if name.startswith(prefix):
+            return name[len(prefix):] in BASE_METRICS
+    base, _, measure = name.rpartition("_")
+    return base in BASE_METRICS and (measure in ("worst", "best") or measure in MEASURE_DIRECTIONS)
+
+
+def metric_names_help() -> str:
+    return (f"valid: a metric ({', '.join(BASE_METRICS)}), a criterion ({', '.join(CRITERIA)}), "
+            f"or <metric>_worst, <metric>_best, <metric>_<measure> with measure one of "
+            f"{', '.join(MEASURE_DIRECTIONS)} (e.g. auc_worst, tpr_gap)")

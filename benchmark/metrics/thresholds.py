@@ -8,44 +8,13 @@ threshold (fewer positives), which is what ``argmax`` over sklearn's decreasing 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from sklearn.metrics import precision_recall_curve, roc_curve
 
 from benchmark.errors import UserError
+from benchmark.metrics.threshold_rules import RULES, ThresholdRule, parse_rule
 
-RULES = ("youden", "f1", "fixed:<t>", "specificity:<s>")
-
-
-@dataclass(frozen=True)
-class ThresholdRule:
-    kind: str  # youden | f1 | fixed | specificity
-    value: float | None = None
-
-    @property
-    def fitted(self) -> bool:
-        return self.kind != "fixed"
-
-    def __str__(self) -> str:
-        return self.kind if self.value is None else f"{self.kind}:{self.value:g}"
-
-
-def parse_rule(text: str) -> ThresholdRule:
-    kind, _, arg = str(text).partition(":")
-    kind = kind.strip().lower()
-    if kind in ("youden", "f1") and not arg:
-        return ThresholdRule(kind)
-    if kind in ("fixed", "specificity") and arg:
-        try:
-            value = float(arg)
-        except ValueError:
-            value = float("nan")
-        if not 0.0 <= value <= 1.0:
-            raise UserError(f"threshold {text!r}: {kind}:<value> needs a number in [0, 1]")
-        return ThresholdRule(kind, value)
-    raise UserError(f"unknown threshold rule {text!r}; valid: {', '.join(RULES)}")
-
+__all__ = ["RULES", "ThresholdRule", "apply_threshold", "choose_threshold", "parse_rule"]
 
 def _need_both_classes(y: np.ndarray, rule: ThresholdRule) -> None:
     if y.min() == y.max():

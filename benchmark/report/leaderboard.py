@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.errors import UserError
-from benchmark.metrics.directions import direction
+from benchmark.metrics.directions import direction, known_metric, metric_names_help
 from benchmark.stats.multiple_testing import adjust
 from benchmark.stats.paired_by_seed import paired_by_seed
 
@@ -34,11 +34,9 @@ def order_methods(methods: list[str], baseline: str) -> list[str]:
 
 
 def check_metrics(metrics: list[str]) -> None:
-    for name in metrics:
-        try:
-            direction(name)
-        except KeyError as err:
-            raise UserError(f"--metrics: {err.args[0]}") from err
+    unknown = [name for name in metrics if not known_metric(name)]
+    if unknown:
+        raise UserError(f"--metrics: unknown metric(s) {unknown}; {metric_names_help()}")
 
 
 def summarise(long: pd.DataFrame, metrics: list[str] | None = None, baseline: str = "erm",

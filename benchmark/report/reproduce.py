@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from benchmark import grid
+from benchmark.config_checks import validate_config_file
 from benchmark.errors import UserError
 from benchmark.report.collect import flatten_metrics
 from benchmark.report.publish import load_published
@@ -48,6 +49,7 @@ def reproduce_cell(table: str | Path, cell: str, workdir: str | Path, cores: int
     except ValueError:
         raise UserError(f"--cell must be DATASET/ATTRIBUTE/ARCH/METHOD, got {cell!r}") from None
     config, table = load_published(table)
+    validate_config_file(Path(table) / "config.yaml")  # no published config runs unchecked
     narrowed = narrow_config(config, dataset, attribute, arch, method)
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)

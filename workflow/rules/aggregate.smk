@@ -26,7 +26,7 @@ rule aggregate:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],
     shell:
-        "{params.cli} {params.command} > {log} 2>&1"
+        "{params.cli} {params.command} > {log:q} 2>&1"
 
 
 ruleorder: aggregate > prepare

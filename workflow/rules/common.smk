@@ -1,23 +1,29 @@
 # Shared setup: validate the config (schema, then registry names) before any job is planned.
+import shlex
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from benchmark import grid
+from benchmark import config_checks, grid, layout
 from benchmark.report.names import safe_name
 from benchmark.errors import UserError
 from benchmark.methods.catalog import method_catalog
 
+for _path in workflow.configfiles:  # plain YAML would keep the last of two equal keys silently
+    try:
+        config_checks.check_duplicate_keys(_path)
+    except UserError as err:
+        raise WorkflowError(f"invalid config: {err}") from None
 validate(config, "../schemas/config.schema.yaml")
 try:
-    grid.check_names(config)
+    grid.check_config(config)
 except UserError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
 # Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
-FAIRMEDIA = f"{sys.executable} -m benchmark.cli"
+FAIRMEDIA = f"{shlex.quote(sys.executable)} -m benchmark.cli"
 RUNS = grid.RUNS
 PREPARED = grid.PREPARED
 SELECTIONS = config["selections"]
@@ -27,12 +33,17 @@ TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category 
 POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"
 
 
+# Path components are safe names (benchmark/config_checks.py); a method may carry its @hpK suffix,
+# an evaluation attribute may be an intersection of two (benchmark/layout.py).
+_NAME = config_checks.SAFE_NAME.strip("^$")
+
+
 wildcard_constraints:
-    dataset="[^/]+",
-    arch="[^/]+",
-    method="[^/]+",
-    attribute="[^/]+",
-    train_attribute="[^/]+",
+    dataset=_NAME,
+    arch=_NAME,
+    method=_NAME + r"(@hp\d+)?",
+    attribute=f"{_NAME}({layout.INTERSECTION_JOIN}{_NAME})?",
+    train_attribute=_NAME,
     seed=r"\d+",
     selection="|".join(SELECTIONS),
 

@@ -22,6 +22,6 @@ rule evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} evaluate-run $(dirname {input.run}) --attribute '{wildcards.attribute}' "
-        "--selection {wildcards.selection} --out-dir {params.out} --bootstrap {params.bootstrap} "
-        "--threshold {params.threshold} --min-group-size {params.min_group_size} > {log} 2>&1"
+        "{params.cli} evaluate-run \"$(dirname {input.run:q})\" --attribute {wildcards.attribute:q} "
+        "--selection {wildcards.selection:q} --out-dir {params.out:q} --bootstrap {params.bootstrap:q} "
+        "--threshold {params.threshold:q} --min-group-size {params.min_group_size:q} > {log:q} 2>&1"

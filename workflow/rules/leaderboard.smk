@@ -15,7 +15,7 @@ rule leaderboard:
         cli=FAIRMEDIA,
         runs=RUNS,
         out="results/leaderboard/{selection}",
-        metrics=" ".join(config["leaderboard"]["metrics"]),
+        metrics=config["leaderboard"]["metrics"],
         bootstrap=config["leaderboard"]["bootstrap"],
         correction=config["leaderboard"]["correction"],
         baseline=config["baseline"],
@@ -30,8 +30,8 @@ rule leaderboard:
     run:
         write_listing(params.listing, input)
         shell(
-            "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} "
-            "--out {params.out} --include-from {params.listing} --metrics {params.metrics} "
-            "--bootstrap {params.bootstrap} --correction {params.correction} "
-            "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
+            "{params.cli} leaderboard --runs {params.runs:q} --selection {wildcards.selection:q} "
+            "--out {params.out:q} --include-from {params.listing:q} --metrics {params.metrics:q} "
+            "--bootstrap {params.bootstrap:q} --correction {params.correction:q} "
+            "--baseline {params.baseline:q} --jobs {threads} {params.figures} --quiet > {log:q} 2>&1"
         )

@@ -16,4 +16,4 @@ rule prepare:
         runtime=config["resources"]["prepare"]["runtime"],
         cpus_per_task=config["resources"]["prepare"]["cpus"],
     shell:
-        "{params.cli} {params.command} 2>&1 | tee {log}"
+        "{params.cli} {params.command} 2>&1 | tee {log:q}"

@@ -34,11 +34,11 @@ rule train:
         # machine never retrains finished runs.
         **grid.train_execution(config),
     shell:
-        "{params.cli} train --prepared $(dirname {input.manifest}) --out {params.out} --arch {wildcards.arch} "
-        "--attribute {wildcards.attribute} --seed {wildcards.seed} "
-        "--threads {resources.torch_threads} --num-workers {resources.loader_workers} "
-        "--pin-memory {resources.pin_memory} --compile {resources.torch_compile} "
-        "{params.extra} 2>&1 | tee {log}"
+        "{params.cli} train --prepared \"$(dirname {input.manifest:q})\" --out {params.out:q} "
+        "--arch {wildcards.arch:q} --attribute {wildcards.attribute:q} --seed {wildcards.seed:q} "
+        "--threads {resources.torch_threads:q} --num-workers {resources.loader_workers:q} "
+        "--pin-memory {resources.pin_memory:q} --compile {resources.torch_compile:q} "
+        "{params.extra} 2>&1 | tee {log:q}"
 
 
 rule postprocess:
@@ -63,6 +63,6 @@ rule postprocess:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{params.cli} postprocess --base {params.base} --method {params.method} "
-        "--attribute {wildcards.attribute} --prepared {params.prepared} --out {params.out} "
-        "--seed {wildcards.seed} {params.extra} 2>&1 | tee {log}"
+        "{params.cli} postprocess --base {params.base:q} --method {params.method:q} "
+        "--attribute {wildcards.attribute:q} --prepared {params.prepared:q} --out {params.out:q} "
+        "--seed {wildcards.seed:q} {params.extra} 2>&1 | tee {log:q}"

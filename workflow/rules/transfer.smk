@@ -5,7 +5,7 @@ import re
 
 TRANSFER = grid.TRANSFER
 _TRANSFER_KEYS = "|".join(re.escape(k) for k in config["datasets"]) or "(?!)"
-_TRANSFER_RUN = f"{TRANSFER}/{{source}}->{{target}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}"
+_TRANSFER_RUN = f"{TRANSFER}/{{source}}__to__{{target}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}"
 
 
 rule transfer_predict:
@@ -22,7 +22,7 @@ rule transfer_predict:
         cli=FAIRMEDIA,
         run=lambda wc: f"{RUNS}/{wc.source}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
         target=lambda wc: f"{PREPARED}/{wc.target}",
-        out=lambda wc: f"{TRANSFER}/{wc.source}->{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        out=lambda wc: f"{TRANSFER}/{wc.source}__to__{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
         maps=lambda wc: grid.transfer_map_args(config, wc.source, wc.target),
         device=config["train"]["device"],
         threads=config["train"]["threads"],
@@ -34,8 +34,8 @@ rule transfer_predict:
         mem_mb=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["mem_mb"],
         runtime=lambda wc, attempt: grid.transfer_resources(config, wc.source, wc.arch, attempt)["runtime"],
     shell:
-        "{params.cli} transfer predict {params.run} --target {params.target} --out '{params.out}' "
-        "{params.maps} --device {params.device} --threads {params.threads} > '{log}' 2>&1"
+        "{params.cli} transfer predict {params.run:q} --target {params.target:q} --out {params.out:q} "
+        "{params.maps} --device {params.device:q} --threads {params.threads:q} > {log:q} 2>&1"
 
 
 rule transfer_evaluate:
@@ -49,7 +49,8 @@ rule transfer_evaluate:
         target=_TRANSFER_KEYS,
     params:
         cli=FAIRMEDIA,
-        dir=lambda wc: f"{TRANSFER}/{wc.source}->{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        dir=lambda wc: f"{TRANSFER}/{wc.source}__to__{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        out=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}",
         bootstrap=config["evaluation"]["bootstrap"],
         threshold=config["evaluation"]["threshold"],
         min_group_size=config["evaluation"]["min_group_size"],
@@ -61,13 +62,13 @@ rule transfer_evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} transfer evaluate '{params.dir}' --attribute '{wildcards.attribute}' "
-        "--selection {wildcards.selection} --out-dir '{params.dir}/eval/{wildcards.attribute}/{wildcards.selection}' "
-        "--bootstrap {params.bootstrap} --threshold {params.threshold} "
-        "--min-group-size {params.min_group_size} > '{log}' 2>&1"
+        "{params.cli} transfer evaluate {params.dir:q} --attribute {wildcards.attribute:q} "
+        "--selection {wildcards.selection:q} --out-dir {params.out:q} "
+        "--bootstrap {params.bootstrap:q} --threshold {params.threshold:q} "
+        "--min-group-size {params.min_group_size:q} > {log:q} 2>&1"
 
 
-# The dataset column of this table is the direction {source}->{target}: each direction is a cell
+# The dataset column of this table is the direction {source}__to__{target}: each direction is a cell
 # of its own, ranked and significance-tested like an in-distribution dataset.
 rule transfer_leaderboard:
     input:
@@ -82,7 +83,7 @@ rule transfer_leaderboard:
         cli=FAIRMEDIA,
         runs=TRANSFER,
         out=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}",
-        metrics=" ".join(config["leaderboard"]["metrics"]),
+        metrics=config["leaderboard"]["metrics"],
         bootstrap=config["leaderboard"]["bootstrap"],
         correction=config["leaderboard"]["correction"],
         baseline=config["baseline"],
@@ -97,8 +98,8 @@ rule transfer_leaderboard:
     run:
         grid.write_listing(params.listing, input)
         shell(
-            "{params.cli} leaderboard --runs {params.runs} --selection {wildcards.selection} "
-            "--out {params.out} --include-from {params.listing} --metrics {params.metrics} "
-            "--bootstrap {params.bootstrap} --correction {params.correction} "
-            "--baseline {params.baseline} --jobs {threads} {params.figures} --quiet > {log} 2>&1"
+            "{params.cli} leaderboard --runs {params.runs:q} --selection {wildcards.selection:q} "
+            "--out {params.out:q} --include-from {params.listing:q} --metrics {params.metrics:q} "
+            "--bootstrap {params.bootstrap:q} --correction {params.correction:q} "
+            "--baseline {params.baseline:q} --jobs {threads} {params.figures} --quiet > {log:q} 2>&1"
         )
