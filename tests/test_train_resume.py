@@ -81,3 +81,14 @@ def test_unknown_names_list_valid_ones(tiny_prepared, tmp_path, capsys, flag, va
     assert main(["train", "--prepared", str(tiny_prepared), "--out", str(tmp_path / "r"),
                  "--epochs", "1", flag, value]) == 2
     assert expected in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("epochs", ["0", "-1"])
+def test_fewer_than_one_epoch_is_refused(tiny_prepared, tmp_path, capsys, epochs):
+    out = tmp_path / "r"
+    assert main(["train", "--prepared", str(tiny_prepared), "--out", str(out),
+                 "--epochs", epochs]) == 2
+    err = capsys.readouterr().err
+    assert f"epochs must be a whole number, at least 1 (got {epochs})" in err
+    assert "Traceback" not in err
+    assert not out.exists()

@@ -34,6 +34,36 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+HASH_ROWS = 50_000  # metadata rows serialised per hashing step
+HASH_BYTES = 1 << 26  # about this many image bytes read per hashing step
+
+
+def content_hash(root: str | Path, attributes: list[str]) -> str:
+    """SHA-256 of what a model trained on ``root`` sees: the attribute list, ``metadata.parquet``'s
+    content (columns, dtypes and every value, split included) and ``images.npy``'s shape, dtype
+    and pixel bytes. Content, not file bytes: the parquet writer's version stamp or the npy header
+    padding do not enter, so the same data written again (anywhere) has the same hash. Images are
+    streamed through the memory map in blocks, so memory stays bounded."""
+    root = Path(root)
+    h = hashlib.sha256()
+    h.update(json.dumps({"attributes": list(attributes)}, sort_keys=True).encode())
+    meta = pd.read_parquet(root / "metadata.parquet")
+    h.update(json.dumps([[str(c), str(t)] for c, t in meta.dtypes.items()]).encode())
+    for lo in range(0, max(len(meta), 1), HASH_ROWS):
+        h.update(meta.iloc[lo:lo + HASH_ROWS].to_csv(index=False, header=lo == 0).encode())
+    images = root / "images.npy"
+    if not images.exists():
+        h.update(b"no images")
+        return h.hexdigest()
+    arr = np.load(images, mmap_mode="r", allow_pickle=False)
+    h.update(json.dumps({"shape": list(arr.shape), "dtype": arr.dtype.str}).encode())
+    per_row = max(int(np.prod(arr.shape[1:])) * arr.dtype.itemsize, 1)
+    step = max(HASH_BYTES // per_row, 1)
+    for lo in range(0, len(arr), step):
+        h.update(np.ascontiguousarray(arr[lo:lo + step]).data)
+    return h.hexdigest()
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".partial")
     tmp.write_text(text)
@@ -146,6 +176,9 @@ def write_prepared(
     metadata.reset_index(drop=True).to_parquet(tmp_meta, index=False)
     os.replace(tmp_meta, out / "metadata.parquet")
     manifest = {
+        # Hashed once here, from the files as written; a run's identity includes it, so a model
+        # trained on other data in this folder is never resumed (benchmark/training/loop.py).
+        "content_hash": content_hash(out, attributes),
         "dataset": dataset,
         "card_version": card_version,
         "written_by": f"fairmedia-bench {__version__}",
@@ -169,6 +202,20 @@ class PreparedDataset:
     metadata: pd.DataFrame
     images: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    _content_hash: str | None = field(default=None, repr=False, compare=False)
+
+    def content_hash(self, log=print) -> str:
+        """The manifest's ``content_hash``; computed (once per load) for a folder prepared by a
+        version that did not record it — the folder itself is left untouched."""
+        if self._content_hash is None:
+            stored = self.manifest.get("content_hash")
+            if stored:
+                self._content_hash = str(stored)
+            else:
+                self._content_hash = content_hash(self.root, self.attributes)
+                log(f"{self.root / 'manifest.json'} has no content_hash (prepared by an older "
+                    f"version); computed it from the files: {self._content_hash[:16]}")
+        return self._content_hash
 
     @property
     def attributes(self) -> list[str]:

@@ -3,11 +3,14 @@
 Each epoch: train, score every val and test image, append a history row, save the epoch's weights
 and an atomic checkpoint. A rerun resumes after the last checkpointed epoch and — on CPU — ends
 bit-identical to an uninterrupted run, because every random draw comes from generators seeded by
-(seed, epoch) or restored from the checkpoint.
+(seed, epoch) or restored from the checkpoint. A checkpoint is resumed only when its identity
+(configuration and the prepared data's content hash) is this run's; otherwise, or when it is
+damaged, the run starts afresh — saying why — and the earlier run's files are removed.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -27,7 +30,7 @@ from benchmark.errors import UserError
 from benchmark.methods.registry import get_method, resolve_hparams
 from benchmark.models.registry import build_model
 from benchmark.training import accelerate, outputs, run_info
-from benchmark.training.checkpoint import load_checkpoint, save_atomic
+from benchmark.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
 from benchmark.training.config import TrainConfig
 
 
@@ -84,6 +87,58 @@ def remove_partial_files(out: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+# What a run writes besides its checkpoint; removed when a run starts afresh so that nothing of
+# an earlier, different run (other data, other configuration) sits beside the new one's files.
+RUN_OUTPUTS = ("run.json", "predictions.parquet", "epoch_scores.parquet", "history.csv")
+
+
+def clear_run_outputs(out: Path) -> None:
+    shutil.rmtree(out / "weights", ignore_errors=True)
+    shutil.rmtree(out / "tmp", ignore_errors=True)
+    for name in ("checkpoint.pt", *RUN_OUTPUTS):
+        (out / name).unlink(missing_ok=True)
+
+
+def _load_resumable(ckpt_path: Path, log) -> dict[str, Any] | None:
+    """The checkpoint, or None when there is none or it is damaged. A damaged one (empty, cut
+    short) cannot come from our atomic writes, only from outside (disk, copy): it is moved aside
+    to ``checkpoint.pt.corrupt`` for inspection and the run starts afresh, so a retry is not
+    blocked forever. One holding foreign objects is refused (load_checkpoint's UserError): this
+    program never writes such a file, and a person should look at it."""
+    if not ckpt_path.exists():
+        return None
+    try:
+        return load_checkpoint(ckpt_path)
+    except DamagedCheckpoint as err:
+        aside = ckpt_path.with_name(ckpt_path.name + ".corrupt")
+        os.replace(ckpt_path, aside)
+        log(f"{ckpt_path}: checkpoint is damaged ({err.reason}); moved it to {aside} and starting "
+            "afresh")
+        return None
+
+
+def _why_not_resumable(ckpt: dict[str, Any], identity: str, parts: dict[str, Any]) -> str | None:
+    """None when the checkpoint belongs to this run (same configuration, same data); else why not."""
+    if ckpt.get("identity") == identity:
+        return None
+    old = ckpt.get("identity_parts")
+    if not isinstance(old, dict):
+        return ("checkpoint records no hash of the prepared data it was trained on (written by an "
+                "older version), so it cannot be shown to belong to this dataset")
+    reasons = []
+    old_hash, new_hash = old.get("dataset_content_hash"), parts["dataset_content_hash"]
+    if old_hash != new_hash:
+        reasons.append(f"checkpoint was trained on prepared data with hash {str(old_hash)[:16]}, "
+                       f"this dataset has hash {new_hash[:16]}")
+    old_cfg, new_cfg = old.get("config") or {}, parts["config"]
+    changed = sorted(k for k in {*old_cfg, *new_cfg} if old_cfg.get(k) != new_cfg.get(k))
+    if changed:
+        reasons.append("checkpoint is from a different configuration ("
+                       + ", ".join(f"{k}: {old_cfg.get(k)!r} -> {new_cfg.get(k)!r}" for k in changed)
+                       + ")")
+    return "; ".join(reasons) or "checkpoint is from a different run identity"
+
+
 def train_run(cfg: TrainConfig, log=print) -> Path:
     t0 = time.time()
     out = Path(cfg.out)
@@ -134,13 +189,17 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_files(out)
     ckpt_path = out / "checkpoint.pt"
+    dataset_hash = prepared.content_hash(log)
+    identity = cfg.identity(dataset_hash)
+    identity_parts = {"config": cfg.identity_fields(), "dataset_content_hash": dataset_hash}
     history: list[dict[str, Any]] = []
     scores = np.zeros((0, len(eval_rows)), dtype=np.float32)
     start_epoch = 0
-    if ckpt_path.exists():
-        ckpt = load_checkpoint(ckpt_path)
-        if ckpt.get("identity") != cfg.identity():
-            log(f"{ckpt_path}: checkpoint is from a different configuration; starting afresh")
+    ckpt = _load_resumable(ckpt_path, log)
+    if ckpt is not None:
+        why = _why_not_resumable(ckpt, identity, identity_parts)
+        if why:
+            log(f"{ckpt_path}: {why}; starting afresh")
         else:
             method.load_state_dict(ckpt["method"])
             for name, opt in method.optimizers().items():
@@ -149,6 +208,8 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
             history, scores = ckpt["history"], ckpt["scores"].numpy()
             start_epoch = int(ckpt["epoch"]) + 1
             log(f"resuming {out} after epoch {start_epoch}/{cfg.epochs}")
+    if start_epoch == 0:
+        clear_run_outputs(out)
 
     tag = f"[{cfg.method} {cfg.arch} {cfg.attribute} seed{cfg.seed}]"
     for epoch in range(start_epoch, cfg.epochs):
@@ -176,7 +237,8 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         history.append(row)
         save_atomic(method.eval_model().state_dict(), out / "weights" / f"epoch{epoch:03d}.pt")
         save_atomic(
-            {"identity": cfg.identity(), "epoch": epoch, "method": method.state_dict(),
+            {"identity": identity, "identity_parts": identity_parts, "epoch": epoch,
+             "method": method.state_dict(),
              "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
              "rng": torch.get_rng_state(), "history": history, "scores": torch.from_numpy(scores)},
             ckpt_path,
@@ -187,13 +249,13 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
             f"val AUC {row['val_auc']:.3f}  {worst_txt}  {row['seconds']:.1f}s")
         sys.stdout.flush()
 
-    _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0)
+    _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0, identity)
     return out
 
 
 def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, scores: np.ndarray,
             history: list[dict[str, Any]], hp: dict[str, Any], accel: accelerate.Acceleration,
-            t0: float) -> None:
+            t0: float, identity: str) -> None:
     out = Path(cfg.out)
     keep: set[int] = set()
     for attr in prepared.attributes or ["any"]:
@@ -209,9 +271,10 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
     hist = pd.DataFrame(history)
     outputs.atomic_text(hist.to_csv(index=False), out / "history.csv")
     info = {
-        "config": asdict(cfg), "hparams": hp, "seed": cfg.seed, "identity": cfg.identity(),
-        "dataset_manifest": {k: prepared.manifest.get(k) for k in ("dataset", "card_version", "n",
-                                                                  "image_shape", "options")},
+        "config": asdict(cfg), "hparams": hp, "seed": cfg.seed, "identity": identity,
+        "dataset_manifest": {**{k: prepared.manifest.get(k) for k in ("dataset", "card_version", "n",
+                                                                     "image_shape", "options")},
+                             "content_hash": prepared.content_hash()},
         "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
         "code": run_info.git_commit(), "packages": run_info.package_versions(),
         "device": run_info.device_info(accel.device), "acceleration": accel.describe(),

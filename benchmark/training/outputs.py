@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,19 +10,20 @@ import numpy as np
 import pandas as pd
 
 from benchmark.data.prepared import PreparedDataset
+from benchmark.training.checkpoint import atomic_target
 from benchmark.training.selection import SELECTIONS, select_epoch, val_auc_by_epoch
 
 
 def atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """Written beside ``path`` then renamed; a failed write (disk full) is a UserError naming
+    ``path``, the partial file removed and any previous ``path`` untouched."""
+    with atomic_target(path) as tmp:
+        df.to_parquet(tmp, index=False)
 
 
 def atomic_text(text: str, path: Path) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_target(path) as tmp:
+        tmp.write_text(text)
 
 
 def epoch_scores_frame(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
