@@ -50,8 +50,11 @@ def check_output_file(path: Path, flag: str) -> None:
 
 def check_output_dir(path: Path, flag: str) -> None:
     """Refuse, before any work, an output folder that is an existing file, lies below one, or
-    cannot be created or written by this user."""
-    if path.exists() and not path.is_dir():
+    cannot be created by this user. An existing folder is accepted as it is (it may be a
+    finished, read-only one that needs no writing)."""
+    if path.is_dir():
+        return
+    if path.exists():
         raise UserError(f"{flag} {path}: is a file, not a folder; give a folder (it is created "
                         "if missing), or remove the file")
     base = _nearest_existing(path)
