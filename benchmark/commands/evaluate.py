@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -93,12 +95,16 @@ def run(args: argparse.Namespace) -> int:
     # Files first, then stdout: a closed pipe on stdout (| head) must not lose the report.
     written, failed = [], []
     for flag, target in outputs:
+        tmp = target.with_name(target.name + ".partial")  # an old report survives a failure
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render[flag]())
+            tmp.write_text(render[flag]())
+            os.replace(tmp, target)
             written.append(target)
         except OSError as err:
             failed.append(f"{flag} {target}: could not be written ({err.strerror or err})")
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     print(render_text(report))
     for target in written:
         print(f"wrote {target}")

@@ -131,3 +131,25 @@ def test_closed_stdout_keeps_the_out_file_and_exits_quietly(tmp_path):
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
     report = json.loads(out.read_text())
     assert report["n_eval"] == 200 and "ci" in report
+
+
+def test_write_failure_after_computing_still_prints_the_report(tmp_path, capsys, monkeypatch):
+    import errno
+
+    path = _csv(tmp_path, _frame())
+    out = tmp_path / "m.json"
+    out.write_text('{"old": true}')
+    write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if self.name.startswith("m.json"):  # the report or its temporary file: the disk is full
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main(["evaluate", str(path), "--attr", "sex", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "equalized_odds" in captured.out  # the computed report is not lost
+    assert f"--out {out}: could not be written (No space left on device)" in captured.err
+    assert json.loads(out.read_text()) == {"old": True}  # the previous report is intact
+    assert not list(tmp_path.glob("*.partial"))

@@ -193,7 +193,7 @@ def finish(
 
     front = ["sample_id", "patient_id", "split", "y"]
     rest = [c for c in table.columns if c not in front and c != "official_split"]
-    with disk_full_is_user_error(out / "metadata.parquet"):
+    with disk_full_is_user_error(out):
         return write_prepared(out, table[front + rest], None, dataset=name,
                               card_version=card["version"], attributes=attributes,
                               sources=sources, options=options)
