@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from types import ModuleType
 
 from benchmark import __version__
 from benchmark.errors import UserError
+
+# Exit status after stdout was closed by its reader (`fairmedia ... | head`): 128 + SIGPIPE, what
+# a shell reports for a program killed by the signal, so `set -o pipefail` still notices.
+EXIT_BROKEN_PIPE = 141
 
 
 def _command_modules() -> list[ModuleType]:
@@ -65,10 +70,28 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 1
     try:
-        return int(args._run(args) or 0)
+        code = int(args._run(args) or 0)
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at interpreter exit
+        return code
     except UserError as err:
         print(f"fairmedia {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what is still buffered
+    does not fail again with a second BrokenPipeError and a traceback (the recipe in Python's
+    documentation of signal and SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):  # not a real file (pytest's capture)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 from pathlib import Path
 
 import pandas as pd
 
+from benchmark.commands._args import check_output_file
 from benchmark.errors import UserError
 
 NAME = "evaluate"
@@ -34,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bins", action="append", default=[], metavar="COL=EDGES",
                    help="group a continuous column by bin edges, e.g. age=0,60,inf")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    p.add_argument("--allow-identical-rows", action="store_true",
+                   help="without a sample_id column, accept rows identical in every column "
+                        "(refused by default: usually a file concatenated twice)")
     p.add_argument("--out", type=Path, help="write the JSON report here")
     p.add_argument("--html", type=Path, help="write an HTML report with per-group charts here")
     p.add_argument("--markdown", type=Path, help="write a Markdown report here")
@@ -68,21 +74,40 @@ def run(args: argparse.Namespace) -> int:
     from benchmark.metrics import evaluate_predictions
     from benchmark.metrics.render import render_html, render_markdown, render_text
 
+    outputs = [(flag, target) for flag, target in
+               (("--out", args.out), ("--html", args.html), ("--markdown", args.markdown))
+               if target is not None]
+    for flag, target in outputs:  # before any work: a bad path must not cost the computation
+        check_output_file(target, flag)
     path = Path(args.predictions)
     df = read_predictions(path)
     report = evaluate_predictions(
         df, args.attr, threshold=args.threshold, threshold_on_eval=args.threshold_on_eval,
         intersect=args.intersect, bootstrap=args.bootstrap, min_group_size=args.min_group_size,
         seed=args.seed, bins=parse_bins(args.bins), source=str(path),
+        reject_identical_rows=not args.allow_identical_rows,
     )
-    print(render_text(report))
-    for target, text in (
-        (args.out, lambda: json.dumps(report, indent=1, allow_nan=False)),
-        (args.html, lambda: render_html(report)),
-        (args.markdown, lambda: render_markdown(report)),
-    ):
-        if target is not None:
+    render = {
+        "--out": lambda: json.dumps(report, indent=1, allow_nan=False),
+        "--html": lambda: render_html(report),
+        "--markdown": lambda: render_markdown(report),
+    }
+    # Files first, then stdout: a closed pipe on stdout (| head) must not lose the report.
+    written, failed = [], []
+    for flag, target in outputs:
+        tmp = target.with_name(target.name + ".partial")  # an old report survives a failure
+        try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text())
-            print(f"wrote {target}")
+            tmp.write_text(render[flag]())
+            os.replace(tmp, target)
+            written.append(target)
+        except OSError as err:
+            failed.append(f"{flag} {target}: could not be written ({err.strerror or err})")
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+    print(render_text(report))
+    for target in written:
+        print(f"wrote {target}")
+    if failed:
+        raise UserError("; ".join(failed) + " (the report above was computed)")
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from benchmark.commands._args import check_output_dir
 from benchmark.data.cards import load_card
 from benchmark.errors import UserError
 
@@ -63,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from benchmark.data.adapters import get_adapter
 
+    check_output_dir(Path(args.out), "--out")  # before the metadata is read
     card = resolve_card(args.name, args.card)
     root = Path(args.root)
     if not root.is_dir():

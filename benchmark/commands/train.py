@@ -6,6 +6,7 @@ import argparse
 
 from benchmark.commands._args import parse_assignments
 from benchmark.training.config import TrainConfig
+from benchmark.training.devices import DEVICE_NAMES, check_device
 from benchmark.training.loop import train_run
 
 NAME = "train"
@@ -29,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hparam-sample", type=int, default=None,
                    help="use the k-th random hyperparameter configuration instead of the defaults")
     p.add_argument("--pretrained", default="none", help="none | imagenet | PATH")
-    p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    p.add_argument("--device", default="cpu", help=DEVICE_NAMES)
     p.add_argument("--num-workers", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--augment", action="store_true", help="random flips/affine on training images")
@@ -45,6 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_device(args.device)  # before the dataset is loaded
     cfg = TrainConfig(
         prepared=args.prepared, out=args.out, arch=args.arch, method=args.method,
         attribute=args.attribute, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size,

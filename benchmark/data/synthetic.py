@@ -9,6 +9,8 @@ on (an arbitrary choice; nothing here models real anatomy).
 
 from __future__ import annotations
 
+import math
+import typing
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,41 @@ SHIFTS: dict[str, dict[str, Any]] = {
 }
 
 
+# Smallest sensible values of the size-like knobs (a phantom needs a few pixels per side).
+_MINIMUM = {"n": 1, "size": 8, "seed": 0}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_knob(name: str, value: Any, kind: Any) -> None:
+    """A ``UserError`` naming the knob, the expected type and the value when ``value`` does not
+    fit the field's annotation (``--set contrast=abc``, ``--n -5``)."""
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if kind is int:
+        ok, expected = isinstance(value, int) and not isinstance(value, bool), "an integer"
+    elif kind is float:
+        ok, expected = _number(value) and math.isfinite(value), "a number"
+    elif kind is bool:
+        ok, expected = isinstance(value, bool), "true or false"
+    elif kind is str:
+        ok, expected = isinstance(value, str), "a string"
+    elif origin is tuple:
+        expected = f"a list of {len(args)} numbers, e.g. [{', '.join(['0.5'] * len(args))}]"
+        ok = isinstance(value, (tuple, list)) and len(value) == len(args) and all(
+            _number(v) and math.isfinite(v) for v in value)
+    elif origin is dict:
+        ok, expected = isinstance(value, dict), "a mapping"
+    else:  # a field type this check does not know: leave it to the generator
+        return
+    if ok and name in _MINIMUM and value < _MINIMUM[name]:
+        ok, expected = False, f"an integer >= {_MINIMUM[name]}"
+    if not ok:
+        raise UserError(f"synthetic option {name!r} must be {expected}; got {value!r}"
+                        f" ({type(value).__name__})")
+
+
 def spec_from_preset(preset: str, **overrides: Any) -> SyntheticSpec:
     if preset not in PRESETS:
         raise UserError(f"unknown synthetic preset {preset!r}; valid: {', '.join(PRESETS)}")
@@ -93,6 +130,9 @@ def spec_from_preset(preset: str, **overrides: Any) -> SyntheticSpec:
         raise UserError(f"unknown synthetic shift {shift!r}; valid: {', '.join(SHIFTS)}")
     spec = replace(SyntheticSpec(), **PRESETS[preset])
     spec = replace(spec, **SHIFTS[shift], shift=shift)  # explicit overrides below still win
+    kinds = typing.get_type_hints(SyntheticSpec)
+    for key, value in overrides.items():
+        _check_knob(key, value, kinds[key])
     overrides = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
     spec = replace(spec, **overrides)
     if spec.shortcut_test not in ("same", "reverse", "remove"):

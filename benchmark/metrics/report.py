@@ -20,7 +20,13 @@ from benchmark.metrics.calibration import N_BINS
 from benchmark.metrics.disparity import disparity_reasons
 from benchmark.metrics.group_table import COUNT_COLUMNS, null_reasons
 from benchmark.metrics.groups import build_groupings, finest_cells
-from benchmark.metrics.inputs import binary_column, require_columns, score_column
+from benchmark.metrics.inputs import (
+    binary_column,
+    reject_duplicates,
+    require_columns,
+    score_column,
+    split_column,
+)
 from benchmark.metrics.statistics import FairnessStatistics
 from benchmark.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
 
@@ -83,16 +89,22 @@ def evaluate_predictions(
     seed: int = 0,
     bins: dict[str, list[float]] | None = None,
     source: str = "<predictions>",
+    reject_identical_rows: bool = False,
 ) -> dict:
-    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict."""
+    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict.
+
+    A repeated ``sample_id`` is always an error; ``reject_identical_rows`` (what ``fairmedia
+    evaluate`` passes unless ``--allow-identical-rows``) also refuses rows identical in every
+    column when there is no ``sample_id`` (see ``inputs.reject_duplicates``)."""
     rule = parse_rule(threshold)
     attributes = list(attributes)
     require_columns(df, ["y", "score", *attributes], source)
     if bootstrap < 0 or min_group_size < 0:
         raise UserError("--bootstrap and --min-group-size must be >= 0")
+    reject_duplicates(df, source, allow_identical_rows=not reject_identical_rows)
     has_split = "split" in df.columns
     if has_split:
-        split = df["split"].astype(str).str.strip().str.lower().to_numpy()
+        split = split_column(df, source)
         eval_mask, fit_mask = split == "test", split == "val"
         if not eval_mask.any():
             raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
@@ -124,6 +136,8 @@ def evaluate_predictions(
                                 source=source)
     sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
     eligible = {name: n >= min_group_size for name, n in sizes.items()}
+    # Checked before any statistic is computed, so a doomed bootstrap fails fast.
+    resampler = _resampler(groupings, y_e, eval_df, source) if bootstrap else None
     stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
     point = {path: float(v[0]) for path, v in stats.compute().items()}
 
@@ -169,16 +183,31 @@ def evaluate_predictions(
         report["attributes"][g.name] = section
 
     if bootstrap:
-        report["bootstrap"], report["ci"] = _bootstrap(
-            stats, groupings, y_e, eval_df, bootstrap, seed)
+        cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
+        report["bootstrap"], report["ci"] = _bootstrap(stats, resampler, cluster, bootstrap, seed)
     return report
 
 
-def _bootstrap(stats, groupings, y_e, eval_df, n_boot, seed) -> tuple[dict, dict]:
+def _resampler(groupings, y_e, eval_df, source) -> ClusteredResampler:
+    """Patients (rows without patient_id) within group x label strata; a ``UserError`` when no
+    stratum has two of them, since every resample would then be the data itself."""
     cell_of_row, _ = finest_cells(groupings)
     strata = cell_of_row * 2 + y_e
     clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
     resampler = ClusteredResampler(strata, clusters)
+    if all(len(members) < 2 for members in resampler.members):
+        unit = "patient (patient_id)" if clusters is not None else "row (no patient_id column)"
+        raise UserError(
+            f"{source}: --bootstrap resamples patients within each group x label stratum, but no "
+            f"stratum of the {len(y_e)} evaluated rows holds more than one {unit}; "
+            f"{resampler.n_clusters} in all. Every resample would be identical and each CI would "
+            "have zero width: bootstrap CIs need at least 2 patients in a stratum. Check the "
+            "patient_id column (the same value in every row?) or run without --bootstrap"
+        )
+    return resampler
+
+
+def _bootstrap(stats, resampler, cluster, n_boot, seed) -> tuple[dict, dict]:
     samples: dict[tuple, list[np.ndarray]] = defaultdict(list)
     for weights in resampler.blocks(n_boot, seed):
         for path, values in stats.compute(weights).items():
@@ -190,7 +219,7 @@ def _bootstrap(stats, groupings, y_e, eval_df, n_boot, seed) -> tuple[dict, dict
         ci[path] = [_json(low), _json(high)]
     info = {
         "n": int(n_boot), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
-        "cluster": "patient_id" if clusters is not None else "row",
+        "cluster": cluster,
         "n_clusters": int(resampler.n_clusters),
         "strata": "evaluated attributes (jointly) x label",
         "threshold": "held fixed across resamples",

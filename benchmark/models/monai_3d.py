@@ -11,7 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from benchmark.errors import UserError
-from benchmark.models.pretrained import load_state_dict_file
+from benchmark.models.pretrained import load_pretrained
 from benchmark.models.registry import register_arch
 
 # The three DenseNet transitions and the stem halve each side five times: a smaller volume leaves
@@ -25,15 +25,11 @@ def _load_local(net: nn.Module, pretrained: str, arch: str) -> None:
     if pretrained == "imagenet":
         raise UserError(f"{arch} has no ImageNet weights (it is a 3D network); use pretrained: none "
                         "or the path of a local state-dict file for this architecture")
-    state = load_state_dict_file(pretrained)
     # A checkpoint's classifier has another shape and is replaced by the registry's head anyway;
-    # "module." is the prefix DataParallel checkpoints (MedicalNet's among them) carry.
-    state = {k.removeprefix("module."): v for k, v in state.items()}
-    state = {k: v for k, v in state.items() if not k.startswith(("fc.", "class_layers.out."))}
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    if unexpected or len(missing) == len(net.state_dict()):
-        raise UserError(f"{pretrained}: does not hold {arch} weights "
-                        f"({len(unexpected)} unexpected keys, e.g. {unexpected[:3]})")
+    # MedicalNet's files may also carry its segmentation head (conv_seg). Loading is strict and a
+    # DataParallel "module." prefix (MedicalNet's) is stripped: see pretrained.load_pretrained.
+    load_pretrained(net, pretrained, arch=arch,
+                    head_prefixes=("fc.", "class_layers.out.", "conv_seg."))
 
 
 @register_arch("resnet18-3d", "MONAI 3D ResNet-18 (33M parameters); pretrained: none|<path>",

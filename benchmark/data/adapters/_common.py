@@ -8,9 +8,11 @@ assigns the split, decodes the images and writes the prepared-dataset contract.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import pandas as pd
 
 from benchmark.data.adapters.attribute_rules import apply_attribute_rules, parse_numbers
 from benchmark.data.adapters.image_decode import check_relative_paths, decode_images
-from benchmark.data.prepared import file_sha256, write_prepared
+from benchmark.data.prepared import file_sha256, validate_metadata, write_prepared
 from benchmark.data.splits import patient_split
 from benchmark.errors import UserError
 
@@ -159,30 +161,106 @@ def finish(
         manifest_path.unlink()  # never leave an old manifest next to half-rewritten files
 
     n_raw = len(raw)
+    raw = raw.assign(**{_RAW_ROW: np.arange(n_raw)})  # for messages naming metadata rows
     raw = raw[raw["y"].notna()].reset_index(drop=True)
     options["dropped_uncertain_or_unlabelled"] = n_raw - len(raw)
-    table, dropped = apply_attribute_rules(raw, card.get("attribute_rules", {}), f"{name} metadata")
+    rules = card.get("attribute_rules", {})
+    table, dropped = apply_attribute_rules(raw, rules, f"{name} metadata")
     options["dropped_unknown_attribute"] = dropped
     if table.empty:
-        raise UserError(f"{name}: no rows left after applying the label and attribute rules")
+        raise UserError(_no_rows_left(name, n_raw, len(raw), card, dropped))
+    reject_duplicate_ids(table, f"{name} metadata")  # before hours of decoding, not after
+    raw_rows = table.pop(_RAW_ROW)
     table["y"] = table["y"].astype(int)
     table["split"] = assign_split(table, card["split"], seed)
+    attributes = list(card["attributes"])
+    validate_metadata(table, attributes, f"{name} metadata")  # splits, labels, leaks: before decoding
 
     skipped: list[tuple[int, str, str]] = []
     if metadata_only:
         (out / "images.npy").unlink(missing_ok=True)
     else:
-        check_relative_paths(table["path"], root, f"{name} metadata")
-        skipped = (decode or _decode_2d)(root, out, table["path"].tolist(), image, workers)
+        check_relative_paths(table["path"], root, f"{name} metadata", rows=raw_rows)
+        with disk_full_is_user_error(out / "images.npy.partial", resumable=True):
+            skipped = (decode or _decode_2d)(root, out, table["path"].tolist(), image, workers)
         if skipped:
             table = table.drop(index=[s[0] for s in skipped]).reset_index(drop=True)
     skipped_csv = out / "skipped_images.csv"
-    pd.DataFrame(skipped, columns=["row", "path", "error"]).to_csv(skipped_csv, index=False)
+    with disk_full_is_user_error(skipped_csv):
+        pd.DataFrame(skipped, columns=["row", "path", "error"]).to_csv(skipped_csv, index=False)
     options["skipped_images"] = len(skipped)
     options["fingerprint"] = fingerprint
 
-    attributes = list(card["attributes"])
     front = ["sample_id", "patient_id", "split", "y"]
     rest = [c for c in table.columns if c not in front and c != "official_split"]
-    return write_prepared(out, table[front + rest], None, dataset=name, card_version=card["version"],
-                          attributes=attributes, sources=sources, options=options)
+    with disk_full_is_user_error(out):
+        return write_prepared(out, table[front + rest], None, dataset=name,
+                              card_version=card["version"], attributes=attributes,
+                              sources=sources, options=options)
+
+
+_RAW_ROW = "_raw_row"  # position in the adapter's raw table, dropped before anything is written
+_SHOWN = 5
+
+
+def _no_rows_left(name: str, n_raw: int, n_labelled: int, card: dict[str, Any],
+                  dropped: dict[str, int]) -> str:
+    """Which step removed the rows, with the count each step removed."""
+    if n_raw == 0:
+        return (f"{name}: the metadata read from --root has no rows (after the adapter's own "
+                "filters, e.g. views); check the metadata file and the card's files section")
+    label = card.get("label", {})
+    steps = [(f"the label rule (column {label.get('column')!r}"
+              + (f", uncertain_policy {label['uncertain_policy']!r}" if "uncertain_policy" in label
+                 else "") + ") dropped unlabelled or uncertain rows", n_raw - n_labelled)]
+    rules = card.get("attribute_rules", {})
+    for rule, count in dropped.items():
+        steps.append((f"attribute rule {rule!r} (column {rules[rule].get('column')!r}, "
+                      "unknown: drop) dropped rows with an unknown value", count))
+    left, parts, culprit = n_raw, [], None
+    for text, count in steps:
+        left -= count
+        parts.append(f"{text}: {count}, leaving {left}")
+        if left == 0 and culprit is None and count:
+            culprit = text.split(" (")[0]
+    remedy = ("check the label column's values, or the card's label section"
+              if culprit == "the label rule" else
+              "set unknown: keep for that rule in an edited copy of the card (--card), or check "
+              "the values of its column (its map must name them)")
+    return (f"{name}: no rows left to prepare; {culprit} removed the last of them. {n_raw} rows "
+            f"read; " + "; ".join(parts) + f". To fix: {remedy}")
+
+
+def reject_duplicate_ids(table: pd.DataFrame, source: str) -> None:
+    """A sample_id on several rows is an error naming the ids and their metadata rows (checked on
+    the metadata, before any image is decoded)."""
+    repeated = table["sample_id"].duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return
+    ids = pd.unique(table.loc[repeated, "sample_id"])
+    examples = []
+    for sid in ids[:_SHOWN]:
+        rows = table.loc[table["sample_id"] == sid, _RAW_ROW].to_numpy() + 1
+        examples.append(f"{sid!r} (rows {', '.join(map(str, rows))})")
+    more = f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
+    raise UserError(f"{source}: {len(ids)} sample_id(s) appear on more than one row: "
+                    f"{'; '.join(examples)}{more} (rows of the metadata as read, 1-based); each "
+                    "image must be listed once: remove the repeated rows")
+
+
+@contextlib.contextmanager
+def disk_full_is_user_error(target: Path, *, resumable: bool = False) -> Iterator[None]:
+    """A full disk (or quota) while writing ``target`` becomes a ``UserError`` naming the file.
+    Nothing written so far is removed: with ``resumable`` (the image array), the finished rows in
+    images.npy.partial and images.progress.npz are kept and the same command resumes."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = err.filename or target
+        then = ("the images decoded so far are kept (images.npy.partial) and rerunning the same "
+                "command resumes from them" if resumable else "then rerun the same command")
+        raise UserError(f"no space left on the device while writing {where} "
+                        f"({err.strerror or err}); free space there (or choose another --out); "
+                        f"{then}") from None

@@ -26,7 +26,7 @@ from scipy import ndimage
 
 from benchmark.data.adapters._common import finish
 from benchmark.data.adapters._volume_io import read_volume
-from benchmark.data.adapters.image_decode import drop_rows
+from benchmark.data.adapters.image_decode import check_free_space, drop_rows
 from benchmark.data.prepared import ImageArrayWriter
 from benchmark.data.transforms import intensity
 from benchmark.errors import UserError
@@ -121,6 +121,7 @@ def decode_volumes(root: Path, out: Path, paths: list[str], *, image: dict[str, 
     """Fill ``out/images.npy`` (N×1×D×H×W) in worker processes; returns skipped rows."""
     writer = ImageArrayWriter(out, len(paths), (1, *size))
     writer.array.flush()
+    check_free_space(writer.partial)
     failures: dict[int, str] = {}
     # Import MONAI once here (seconds) so forked workers inherit it instead of each paying again.
     import monai.transforms  # noqa: F401

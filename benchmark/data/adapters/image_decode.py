@@ -9,12 +9,15 @@ than ``max_bad_fraction`` of them is fatal.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import posixpath
+import shutil
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +30,59 @@ from benchmark.errors import UserError
 CHUNK = 256  # rows per task: large enough to amortise process overhead, small for smooth progress
 
 
-def check_relative_paths(paths: pd.Series, root: Path, source: str) -> None:
-    """Refuse absolute paths and paths that climb out of ``root`` (checked lexically, so a root
-    that is itself a symlink farm still works)."""
-    for row, rel in enumerate(paths.astype(str)):
+def check_relative_paths(paths: pd.Series, root: Path, source: str,
+                         rows: pd.Series | np.ndarray | None = None) -> None:
+    """Refuse absolute paths, paths that climb out of ``root``, and paths whose real location
+    (symbolic links resolved) is outside ``root``: a link inside the dataset folder pointing at
+    ``/etc/passwd`` is no more an image of the dataset than ``../../etc/passwd``. ``root`` itself
+    may be a link. ``rows``: the 0-based metadata row of each path, for the message (default:
+    the position in ``paths``)."""
+    paths = paths.astype(str)
+    numbers = np.arange(len(paths)) if rows is None else np.asarray(rows)
+    for row, rel in zip(numbers, paths):
         norm = posixpath.normpath(rel.replace("\\", "/"))
         if rel.startswith(("/", "\\")) or norm == ".." or norm.startswith("../") or ":" in norm[:3]:
             raise UserError(
                 f"{source}: row {row + 1} names image {rel!r}, which escapes the dataset root {root}; "
                 "image paths must be relative and stay inside --root"
             )
+    real_root = Path(os.path.realpath(root))
+    real_dirs: dict[str, str] = {}  # resolve each folder once: one lstat per file, not a realpath
+    for row, rel in zip(numbers, paths):
+        norm = posixpath.normpath(rel.replace("\\", "/"))
+        folder, name = posixpath.split(norm)
+        if folder not in real_dirs:
+            real_dirs[folder] = os.path.realpath(root / folder)
+        real = os.path.join(real_dirs[folder], name)
+        if os.path.islink(real):
+            real = os.path.realpath(real)
+        if not _inside(real, real_root):
+            raise UserError(
+                f"{source}: row {row + 1} names image {rel!r}, whose real location {real} (after "
+                f"following symbolic links) is outside the dataset root {real_root}; image files "
+                "must stay inside --root: copy the file into it, or point --root at the folder that "
+                "holds the real files (the metadata file may be a link)"
+            )
+
+
+def _inside(path: str, root: Path) -> bool:
+    try:
+        Path(path).relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def check_free_space(partial: Path) -> None:
+    """Before decoding: an ``OSError(ENOSPC)`` naming ``partial`` when the disk cannot hold the
+    rest of the array (its rows are written through a memory map, where a full disk would kill
+    the worker processes with SIGBUS instead of raising)."""
+    st = partial.stat()
+    needed = st.st_size - getattr(st, "st_blocks", 0) * 512  # the not yet allocated part
+    free = shutil.disk_usage(partial.parent).free
+    if needed > free:
+        raise OSError(errno.ENOSPC, f"the image array needs {needed / 1e9:.2f} GB more and "
+                      f"{free / 1e9:.2f} GB are free", str(partial))
 
 
 def load_image(path: Path, size: int, channels: int) -> np.ndarray:
@@ -114,6 +160,7 @@ def decode_images(
     progress = _Progress(len(paths), int(done.sum()))
     failures: dict[int, str] = {}
     writer.array.flush()
+    check_free_space(writer.partial)
     try:
         with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
             futures = {}
@@ -130,6 +177,11 @@ def decode_images(
                 progress.step(len(rows))
                 if i % 16 == 15:  # checkpoint the done-mask now and then, atomically
                     _save_progress(progress_file, fingerprint, done)
+    except BrokenProcessPool:
+        if shutil.disk_usage(out).free < (1 << 20):  # a worker's write into the map found no space
+            raise OSError(errno.ENOSPC, "a decoding worker died with the disk full",
+                          str(writer.partial)) from None
+        raise
     finally:  # also when interrupted: the next run resumes from here
         writer.array.flush()
         _save_progress(progress_file, fingerprint, done)
