@@ -21,7 +21,6 @@ from benchmark.errors import UserError
 # (``sex__x__age_group``, ``src__to__tgt``), so such joined names parse back unambiguously.
 SAFE_NAME = r"^[A-Za-z0-9]+([_.-][A-Za-z0-9]+)*$"
 _SAFE = re.compile(SAFE_NAME)
-DEVICE = r"^(cpu|auto|mps|cuda(:[0-9]+)?)$"
 
 
 def check_safe_name(value: Any, where: str) -> None:
@@ -32,7 +31,9 @@ def check_safe_name(value: Any, where: str) -> None:
 
 
 def check_device(value: Any) -> None:
-    if not isinstance(value, str) or not re.match(DEVICE, value):
+    from benchmark.training.devices import DEVICE_PATTERN  # the shape only: no torch import
+
+    if not isinstance(value, str) or not re.fullmatch(DEVICE_PATTERN, value):
         raise UserError(f"config train.device: {value!r} is not a device; expected cpu, auto, mps, "
                         "cuda or cuda:N")
 

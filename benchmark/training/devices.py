@@ -12,7 +12,8 @@ import re
 from benchmark.errors import UserError
 
 DEVICE_NAMES = "cpu, cuda, cuda:N (N = GPU index), mps, auto"
-_VALID = re.compile(r"(cpu|cuda|cuda:\d+|mps|auto)")
+DEVICE_PATTERN = r"(cpu|auto|mps|cuda(:[0-9]+)?)"  # the config schema states the same
+_VALID = re.compile(DEVICE_PATTERN)
 
 
 def check_device(name: str) -> str:
