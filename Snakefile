@@ -1,5 +1,5 @@
 # FairMedIA Bench workflow. Thin on purpose: load and validate the config, include the rules,
-# name the final targets. What to build is computed by benchmark/grid.py (unit-tested).
+# name the final targets. What to build is computed by benchmark/fairmedia/grid.py (unit-tested).
 #
 #   snakemake --cores 2                                   # the embedded demo (config/config.yaml)
 #   snakemake --cores 2 --configfile config/medfair.yaml  # another grid

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def tiny_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from benchmark.data.synthetic import write_synthetic
+    from fairmedia.data.synthetic import write_synthetic
 
     out = tmp_path_factory.mktemp("prepared") / "synth-mixed"
     return write_synthetic(out, "mixed", n=300, size=16, seed=0)

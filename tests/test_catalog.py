@@ -7,10 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmark.methods.catalog import method_catalog
-from benchmark.methods.registry import available_methods
-from benchmark.models.catalog import arch_names
-from benchmark.models.registry import available_archs
+from fairmedia.methods.catalog import method_catalog
+from fairmedia.methods.registry import available_methods
+from fairmedia.models.catalog import arch_names
+from fairmedia.models.registry import available_archs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -33,8 +33,8 @@ def test_arch_catalog_matches_the_registry():
 
 def test_planning_imports_no_torch():
     """The config checks included: planning a demo config imports neither torch nor sklearn."""
-    code = ("import sys, yaml, benchmark.grid, benchmark.data.compat; "
-            "benchmark.grid.check_config(yaml.safe_load(open('config/config.yaml'))); "
+    code = ("import sys, yaml, fairmedia.grid, fairmedia.data.compat; "
+            "fairmedia.grid.check_config(yaml.safe_load(open('config/config.yaml'))); "
             "print('torch' in sys.modules, 'sklearn' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.data.cards import available_datasets
-from benchmark.methods.registry import available_methods
-from benchmark.models.registry import available_archs
+from fairmedia.cli import main
+from fairmedia.data.cards import available_datasets
+from fairmedia.methods.registry import available_methods
+from fairmedia.models.registry import available_archs
 
 
 def test_help_lists_every_subcommand():
-    out = subprocess.run([sys.executable, "-m", "benchmark.cli", "--help"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "fairmedia.cli", "--help"], capture_output=True,
                          text=True, check=True).stdout
     for name in ("train", "evaluate", "evaluate-run", "leaderboard", "synth", "prepare", "datasets",
                  "models", "methods", "perf", "rank", "import-medfair", "reproduce", "postprocess"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmark import grid
-from benchmark.methods.registry import resolve_hparams
-from benchmark.report.hparam_choice import apply_choice, choose
+from fairmedia import grid
+from fairmedia.methods.registry import resolve_hparams
+from fairmedia.report.hparam_choice import apply_choice, choose
 
 CONFIG = {"datasets": {"d": {"card": "synthetic", "attributes": ["sex"]}}, "archs": ["cnn-small"],
           "methods": ["erm", "groupdro", "group-threshold"], "seeds": [0, 1],

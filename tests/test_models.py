@@ -7,9 +7,9 @@ import pickle
 import pytest
 import torch
 
-from benchmark.errors import UserError
-from benchmark.models.pretrained import adapt_first_conv
-from benchmark.models.registry import available_archs, build_model
+from fairmedia.errors import UserError
+from fairmedia.models.pretrained import adapt_first_conv
+from fairmedia.models.registry import available_archs, build_model
 
 
 @pytest.mark.parametrize("arch", ["cnn-small", "resnet18", "densenet121"])

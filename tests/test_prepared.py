@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.prepared import ImageArrayWriter, load_prepared, write_prepared
-from benchmark.data.splits import patient_split
-from benchmark.errors import UserError
+from fairmedia.data.prepared import ImageArrayWriter, load_prepared, write_prepared
+from fairmedia.data.splits import patient_split
+from fairmedia.errors import UserError
 
 
 def _meta(n=6):

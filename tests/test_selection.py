@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.training.selection import select_epoch, val_auc_by_epoch
+from fairmedia.training.selection import select_epoch, val_auc_by_epoch
 
 
 def test_criteria_pick_different_epochs():

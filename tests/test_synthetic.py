@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.data.cards import load_card
-from benchmark.data.prepared import load_prepared
-from benchmark.data.synthetic import PRESETS, generate, generate_metadata, spec_from_preset, write_synthetic
-from benchmark.errors import UserError
+from fairmedia.data.cards import load_card
+from fairmedia.data.prepared import load_prepared
+from fairmedia.data.synthetic import PRESETS, generate, generate_metadata, spec_from_preset, write_synthetic
+from fairmedia.errors import UserError
 
 
 def test_deterministic_from_seed():

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.data.synthetic import write_synthetic
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
-from benchmark.training.run_evaluation import evaluate_run
+from fairmedia.data.synthetic import write_synthetic
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
+from fairmedia.training.run_evaluation import evaluate_run
 
 
 def _erm_report(tmp: Path, preset: str) -> tuple[dict, pd.DataFrame]:

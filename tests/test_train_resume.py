@@ -13,12 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.training.checkpoint import load_checkpoint
+from fairmedia.cli import main
+from fairmedia.training.checkpoint import load_checkpoint
 
 
 def _train_cmd(prepared: Path, out: Path, epochs: int = 3) -> list[str]:
-    return [sys.executable, "-m", "benchmark.cli", "train", "--prepared", str(prepared), "--out",
+    return [sys.executable, "-m", "fairmedia.cli", "train", "--prepared", str(prepared), "--out",
             str(out), "--method", "groupdro", "--attribute", "sex", "--seed", "5", "--epochs",
             str(epochs), "--batch-size", "32", "--threads", "1"]
 

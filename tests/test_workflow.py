@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from benchmark import grid
-from benchmark.errors import UserError
+from fairmedia import grid
+from fairmedia.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -114,8 +114,8 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # Publishing the table and re-running one of its cells elsewhere gives identical numbers.
-    from benchmark.report.publish import publish
-    from benchmark.report.reproduce import reproduce_cell
+    from fairmedia.report.publish import publish
+    from fairmedia.report.reproduce import reproduce_cell
 
     published = publish(path, tmp_path / "results/leaderboard", tmp_path / "published")
     table = reproduce_cell(published, "tiny/sex/cnn-small/groupdro", tmp_path / "again")

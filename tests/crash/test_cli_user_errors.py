@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.cli import main
+from fairmedia.cli import main
 
 
 def _error(capsys) -> str:

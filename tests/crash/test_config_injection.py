@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import REPO, TINY_CONFIG, run_snakemake
 
 MARK = "PWNED"
@@ -190,7 +191,7 @@ def test_reproduce_refuses_a_crafted_published_folder(tmp_path):
     config = copy.deepcopy(TINY_CONFIG)
     config["train"]["device"] = f"cpu$(touch {marker})"
     (published / "config.yaml").write_text(yaml.safe_dump(config))
-    res = subprocess.run([sys.executable, "-m", "benchmark.cli", "reproduce", str(published),
+    res = subprocess.run([sys.executable, "-m", "fairmedia.cli", "reproduce", str(published),
                           "--cell", "tiny/sex/cnn-small/resample", "--workdir", str(tmp_path / "w")],
                          capture_output=True, text=True, cwd=REPO, timeout=300)
     assert res.returncode == 2, res.stdout + res.stderr

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.cli import main
+from fairmedia.errors import UserError
+from fairmedia.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 
 def _cfg(prepared, out) -> TrainConfig:

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.errors import UserError
-from benchmark.training import outputs
-from benchmark.training.checkpoint import load_checkpoint, save_atomic
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.errors import UserError
+from fairmedia.training import outputs
+from fairmedia.training.checkpoint import load_checkpoint, save_atomic
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 needs_dev_full = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
 

@@ -10,10 +10,10 @@ import pandas as pd
 import torch
 from torch import nn
 
-from benchmark import grid
-from benchmark.training import accelerate
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia import grid
+from fairmedia.training import accelerate
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 
 def _cfg(prepared, out, **kw) -> TrainConfig:

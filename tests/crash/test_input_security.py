@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.data.adapters.image_decode import check_relative_paths
-from benchmark.data.prepared import load_prepared
-from benchmark.errors import UserError
-from benchmark.training.checkpoint import load_checkpoint, save_atomic
+from fairmedia.data.adapters.image_decode import check_relative_paths
+from fairmedia.data.prepared import load_prepared
+from fairmedia.errors import UserError
+from fairmedia.training.checkpoint import load_checkpoint, save_atomic
 
 
 class _Payload:
@@ -85,7 +85,7 @@ def test_prepared_array_holding_objects_is_refused(tiny_prepared, tmp_path):
 
 
 def test_dataset_cards_are_loaded_with_a_safe_yaml_loader(tmp_path, monkeypatch):
-    from benchmark.data import cards
+    from fairmedia.data import cards
 
     (tmp_path / "evil.yaml").write_text("name: !!python/object/apply:os.system ['true']\n")
     monkeypatch.setattr(cards, "CARDS_DIR", tmp_path)

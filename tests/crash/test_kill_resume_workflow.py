@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from conftest import REPO, TINY_CONFIG, run_snakemake, snakemake_command
 
 pytestmark = pytest.mark.slow

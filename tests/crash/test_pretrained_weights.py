@@ -10,9 +10,9 @@ import pytest
 import torch
 from torchvision import models as tvm
 
-from benchmark.cli import main
-from benchmark.errors import UserError
-from benchmark.models.registry import build_model
+from fairmedia.cli import main
+from fairmedia.errors import UserError
+from fairmedia.models.registry import build_model
 
 
 def _resnet18_state(seed: int = 0) -> dict[str, torch.Tensor]:

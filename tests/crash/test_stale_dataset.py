@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.data.prepared import load_prepared, write_prepared
-from benchmark.data.synthetic import write_synthetic
-from benchmark.training.checkpoint import load_checkpoint, save_atomic
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.data.prepared import load_prepared, write_prepared
+from fairmedia.data.synthetic import write_synthetic
+from fairmedia.training.checkpoint import load_checkpoint, save_atomic
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 SIZE = {"n": 300, "size": 16, "seed": 0}
 OUTPUTS = ("predictions.parquet", "epoch_scores.parquet")
@@ -190,7 +190,7 @@ def test_any_change_of_content_changes_the_hash(tmp_path, kind):
 
 def test_hash_ignores_how_images_npy_was_written(tmp_path):
     """The pixels, not the file: an array filled through ImageArrayWriter hashes like np.save."""
-    from benchmark.data.prepared import ImageArrayWriter
+    from fairmedia.data.prepared import ImageArrayWriter
 
     meta, images = _table()
     base = _write(tmp_path / "saved", meta, images)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.cli import main
-from benchmark.data.prepared import load_prepared
+from fairmedia.cli import main
+from fairmedia.data.prepared import load_prepared
 
 
 def _prepare(name: str, root: Path, out: Path, *extra: str) -> pd.DataFrame:

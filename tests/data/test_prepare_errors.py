@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.cli import main
-from benchmark.data.adapters import image_decode
-from benchmark.data.prepared import load_prepared
+from fairmedia.cli import main
+from fairmedia.data.adapters import image_decode
+from fairmedia.data.prepared import load_prepared
 
 COLUMNS = ["image_name", "patient_id", "sex", "age_approx", "anatom_site_general_challenge",
            "diagnosis", "benign_malignant", "target"]

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.data.adapters import _common, image_decode
-from benchmark.data.prepared import load_prepared
+from fairmedia.cli import main
+from fairmedia.data.adapters import _common, image_decode
+from fairmedia.data.prepared import load_prepared
 
 CARD = "name: isic2020\nimage: {size: 16, channels: 3, max_bad_fraction: 0.01}\n"
 

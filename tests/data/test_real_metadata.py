@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.data.prepared import load_prepared
+from fairmedia.cli import main
+from fairmedia.data.prepared import load_prepared
 
 PADCHEST = "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmark.data.synthetic import write_synthetic
+from fairmedia.data.synthetic import write_synthetic
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch import nn
 
-from benchmark.methods.registry import get_method
-from benchmark.models.registry import FeatureClassifier
+from fairmedia.methods.registry import get_method
+from fairmedia.models.registry import FeatureClassifier
 
 
 def feature_data(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.methods.registry import available_methods
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.methods.registry import available_methods
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 TRAINING = [n for n, c in available_methods().items() if c.category != "post"]
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 from fairlearn.postprocessing import ThresholdOptimizer
 
-from benchmark.data.prepared import load_prepared
-from benchmark.methods.eqodds_postprocess import ScoreColumn
-from benchmark.methods.post_base import PostContext
-from benchmark.methods.registry import get_method, resolve_hparams
-from benchmark.models.registry import build_model
+from fairmedia.data.prepared import load_prepared
+from fairmedia.methods.eqodds_postprocess import ScoreColumn
+from fairmedia.methods.post_base import PostContext
+from fairmedia.methods.registry import get_method, resolve_hparams
+from fairmedia.models.registry import build_model
 
 
 def _scores(n: int, seed: int) -> pd.DataFrame:

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.commands import postprocess
-from benchmark.errors import UserError
-from benchmark.methods.registry import available_methods
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.commands import postprocess
+from fairmedia.errors import UserError
+from fairmedia.methods.registry import available_methods
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 POST = [n for n, c in available_methods().items() if c.category == "post"]
 

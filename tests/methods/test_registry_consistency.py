@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-import benchmark.methods as pkg
-from benchmark.commands import methods as methods_command
-from benchmark.methods import registry
-from benchmark.methods.base import CATEGORIES, FAMILIES, Method
-from benchmark.methods.post_base import PostProcessor
-from benchmark.methods.registry import available_methods
+import fairmedia.methods as pkg
+from fairmedia.commands import methods as methods_command
+from fairmedia.methods import registry
+from fairmedia.methods.base import CATEGORIES, FAMILIES, Method
+from fairmedia.methods.post_base import PostProcessor
+from fairmedia.methods.registry import available_methods
 
 REPO = Path(__file__).resolve().parents[2]
 ISSUE_METHODS = {
@@ -32,7 +32,7 @@ def test_one_method_per_module_with_a_unique_name_matching_the_file():
     for info in pkgutil.iter_modules(pkg.__path__):
         if info.name in registry._INFRA or info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"benchmark.methods.{info.name}")
+        module = importlib.import_module(f"fairmedia.methods.{info.name}")
         classes = [c for c in vars(module).values() if isinstance(c, type) and c.__module__ ==
                    module.__name__ and issubclass(c, (Method, PostProcessor)) and c.name]
         assert len(classes) == 1, info.name

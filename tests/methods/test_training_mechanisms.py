@@ -8,14 +8,14 @@ import torch
 import torch.nn.functional as F
 from method_features import feature_data, feature_model
 
-from benchmark.methods.end import end_terms
-from benchmark.methods.fair_penalty import parity_gap
-from benchmark.methods.fscl import fair_supcon
-from benchmark.methods.mmd import mmd2
-from benchmark.methods.registry import get_method
-from benchmark.methods.reweight import kamiran_calders_weights
-from benchmark.methods.samplers import balanced_sampler
-from benchmark.models.registry import build_model
+from fairmedia.methods.end import end_terms
+from fairmedia.methods.fair_penalty import parity_gap
+from fairmedia.methods.fscl import fair_supcon
+from fairmedia.methods.mmd import mmd2
+from fairmedia.methods.registry import get_method
+from fairmedia.methods.reweight import kamiran_calders_weights
+from fairmedia.methods.samplers import balanced_sampler
+from fairmedia.models.registry import build_model
 
 
 def _make(name, model=None, n_groups=2, **hp):

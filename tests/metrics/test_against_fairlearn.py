@@ -15,7 +15,7 @@ from fairlearn.metrics import (
     true_positive_rate,
 )
 
-from benchmark.metrics import evaluate_predictions
+from fairmedia.metrics import evaluate_predictions
 
 THRESHOLD = 0.5
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_score
 
-from benchmark.metrics import group_table
-from benchmark.metrics.auc import GroupedAUC
+from fairmedia.metrics import group_table
+from fairmedia.metrics.auc import GroupedAUC
 
 
 @pytest.mark.parametrize("n_groups", [2, 4])

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from benchmark.metrics import bootstrap_difference, evaluate_predictions
-from benchmark.metrics.auc import GroupedAUC
-from benchmark.metrics.bootstrap import ClusteredResampler, percentile_ci
+from fairmedia.metrics import bootstrap_difference, evaluate_predictions
+from fairmedia.metrics.auc import GroupedAUC
+from fairmedia.metrics.bootstrap import ClusteredResampler, percentile_ci
 
 
 def test_resamples_keep_stratum_sizes_and_whole_patients():

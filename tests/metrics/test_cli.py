@@ -1,4 +1,4 @@
-"""``fairmedia evaluate`` through ``benchmark.cli.main`` on CSV and Parquet files."""
+"""``fairmedia evaluate`` through ``fairmedia.cli.main`` on CSV and Parquet files."""
 
 import json
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
+from fairmedia.cli import main
 
 
 def _write(tmp_path, fmt, **changes):

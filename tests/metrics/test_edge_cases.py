@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.errors import UserError
-from benchmark.metrics import choose_threshold, evaluate_predictions
+from fairmedia.errors import UserError
+from fairmedia.metrics import choose_threshold, evaluate_predictions
 
 
 def _frame(n=200, seed=0):

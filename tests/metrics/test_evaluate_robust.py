@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.cli import EXIT_BROKEN_PIPE, main
+from fairmedia.cli import EXIT_BROKEN_PIPE, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,7 +87,7 @@ def test_bootstrap_with_a_single_patient_refuses_zero_width_cis(tmp_path, capsys
 
 @pytest.mark.parametrize("target", ["folder", "below_a_file"])
 def test_bad_out_path_is_refused_before_computing(tmp_path, capsys, monkeypatch, target):
-    import benchmark.metrics
+    import fairmedia.metrics
 
     path = _csv(tmp_path, _frame())
     bad = tmp_path / "reports"
@@ -96,7 +96,7 @@ def test_bad_out_path_is_refused_before_computing(tmp_path, capsys, monkeypatch,
         (tmp_path / "note.txt").write_text("x")
         bad = tmp_path / "note.txt" / "metrics.json"
     called = []
-    monkeypatch.setattr(benchmark.metrics, "evaluate_predictions",
+    monkeypatch.setattr(fairmedia.metrics, "evaluate_predictions",
                         lambda *a, **k: called.append(1) or {})
     err = _fails(capsys, str(path), "--attr", "sex", "--out", str(bad))
     assert f"--out {bad}" in err and ("is a folder" in err or "is a file, not a folder" in err)
@@ -121,7 +121,7 @@ def test_closed_stdout_keeps_the_out_file_and_exits_quietly(tmp_path):
     out = tmp_path / "m.json"
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmark.cli", "evaluate", str(path), "--attr", "sex",
+        [sys.executable, "-m", "fairmedia.cli", "evaluate", str(path), "--attr", "sex",
          "--bootstrap", "20", "--out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path)
     proc.stdout.close()  # the reader is gone before anything is printed (like `| head -0`)

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from benchmark.metrics import evaluate_predictions, group_table
-from benchmark.metrics.calibration import ece_from_sums
-from benchmark.metrics.disparity import disparity
+from fairmedia.metrics import evaluate_predictions, group_table
+from fairmedia.metrics.calibration import ece_from_sums
+from fairmedia.metrics.disparity import disparity
 
 
 def test_measures_of_a_higher_is_better_metric():

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from benchmark.metrics import choose_threshold
+from fairmedia.metrics import choose_threshold
 
 
 def _data(seed=0, n=300):

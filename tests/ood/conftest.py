@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.data.synthetic import write_synthetic
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.data.synthetic import write_synthetic
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 # In distribution the corner marker stays correlated with the label at test (group F relies on it);
 # the twin is the same seed and patients through another scanner with the marker reversed at test.

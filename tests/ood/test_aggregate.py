@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.aggregate import aggregate_prepared
-from benchmark.data.prepared import load_prepared, write_prepared
-from benchmark.errors import UserError
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
-from benchmark.training.run_evaluation import evaluate_run
-from benchmark.training.transfer import evaluate_transfer, transfer_predict
+from fairmedia.data.aggregate import aggregate_prepared
+from fairmedia.data.prepared import load_prepared, write_prepared
+from fairmedia.errors import UserError
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
+from fairmedia.training.run_evaluation import evaluate_run
+from fairmedia.training.transfer import evaluate_transfer, transfer_predict
 
 SEX = {"sex": "sex"}
 

@@ -6,8 +6,8 @@ import copy
 
 import pytest
 
-from benchmark import grid
-from benchmark.errors import UserError
+from fairmedia import grid
+from fairmedia.errors import UserError
 
 REAL = {
     "chexpert": {"card": "chexpert", "root": "/data/chexpert", "attributes": ["sex", "race_binary"]},

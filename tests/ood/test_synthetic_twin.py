@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.data.synthetic import generate, spec_from_preset
-from benchmark.errors import UserError
+from fairmedia.data.synthetic import generate, spec_from_preset
+from fairmedia.errors import UserError
 
 BASE = {"n": 200, "size": 16, "seed": 3, "shortcut_test": "same"}
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from sklearn.metrics import roc_curve
 
-from benchmark.errors import UserError
-from benchmark.training.run_evaluation import evaluate_run
-from benchmark.training.transfer import evaluate_transfer, transfer_predict
+from fairmedia.errors import UserError
+from fairmedia.training.run_evaluation import evaluate_run
+from fairmedia.training.transfer import evaluate_transfer, transfer_predict
 
 
 def _youden(y, s):
@@ -103,8 +103,8 @@ def test_unmapped_attribute_and_missing_run_are_user_errors(ood_data, tmp_path):
 def test_group_dependent_prediction_is_rebuilt(ood_data, tmp_path, method):
     # These methods read the group at prediction time (per-group normalisation / harmonisation);
     # transferring the run to its own data must give back its recorded test scores exactly.
-    from benchmark.training.config import TrainConfig
-    from benchmark.training.loop import train_run
+    from fairmedia.training.config import TrainConfig
+    from fairmedia.training.loop import train_run
 
     run = train_run(TrainConfig(prepared=str(ood_data["src"]), out=str(tmp_path / "run"),
                                 method=method, attribute="sex", epochs=2, batch_size=32,

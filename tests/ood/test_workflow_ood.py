@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from benchmark.metrics.thresholds import choose_threshold
+from fairmedia.metrics.thresholds import choose_threshold
 
 REPO = Path(__file__).resolve().parents[2]
 

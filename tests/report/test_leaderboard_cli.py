@@ -5,10 +5,10 @@ import json
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.metrics.directions import direction
-from benchmark.report.collect import collect
-from benchmark.report.synthetic_runs import write_runs
+from fairmedia.cli import main
+from fairmedia.metrics.directions import direction
+from fairmedia.report.collect import collect
+from fairmedia.report.synthetic_runs import write_runs
 
 BLOCKS = [("synthA", "sex"), ("synthB", "sex"), ("synthC", "age")]
 METHODS = {"erm": 0.0, "gdro": 0.8, "resampling": 0.0}

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from benchmark.cli import main
-from benchmark.report.medfair_import import IMAGING_PAIRS, parse_cell
+from fairmedia.cli import main
+from fairmedia.report.medfair_import import IMAGING_PAIRS, parse_cell
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "medfair-iclr2023"
 

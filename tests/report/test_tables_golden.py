@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmark.report.leaderboard import summarise
-from benchmark.report.tables import MISSING, to_latex, to_markdown
+from fairmedia.report.leaderboard import summarise
+from fairmedia.report.tables import MISSING, to_latex, to_markdown
 
 GOLDEN = Path(__file__).parent / "golden"
 

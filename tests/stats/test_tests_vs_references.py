@@ -6,11 +6,11 @@ import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from benchmark.stats.friedman import friedman, friedman_from_ranks, iman_davenport, rank_blocks
-from benchmark.stats.multiple_testing import adjust
-from benchmark.stats.nemenyi import critical_difference
-from benchmark.stats.paired_by_seed import paired_by_seed
-from benchmark.stats.wilcoxon_holm import wilcoxon_vs_baseline
+from fairmedia.stats.friedman import friedman, friedman_from_ranks, iman_davenport, rank_blocks
+from fairmedia.stats.multiple_testing import adjust
+from fairmedia.stats.nemenyi import critical_difference
+from fairmedia.stats.paired_by_seed import paired_by_seed
+from fairmedia.stats.wilcoxon_holm import wilcoxon_vs_baseline
 
 
 def test_demsar_worked_example():

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmark.data.cards import load_card
+from fairmedia.data.cards import load_card
 
 
 def write_nifti(path: Path, volume: np.ndarray, spacing: tuple[float, float, float]) -> None:

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.adapters import adni
-from benchmark.data.prepared import load_prepared
-from benchmark.errors import UserError
+from fairmedia.data.adapters import adni
+from fairmedia.data.prepared import load_prepared
+from fairmedia.errors import UserError
 
 # (Image Data ID, Subject, Group, Sex, Age): 8 subjects, some with two visits; MCI to be dropped.
 ROWS = [

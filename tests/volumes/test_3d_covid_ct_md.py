@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.adapters import covid_ct_md
-from benchmark.data.prepared import load_prepared
-from benchmark.errors import UserError
+from fairmedia.data.adapters import covid_ct_md
+from fairmedia.data.prepared import load_prepared
+from fairmedia.errors import UserError
 
 CASES = [  # Folder, Diagnosis, Patient Age, Patient Gender, case dir
     ("P001", "COVID-19", "039Y", "M", "COVID-19 Cases"), ("P002", "COVID-19", "061Y", "F", "COVID-19 Cases"),

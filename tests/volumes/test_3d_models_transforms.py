@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data.transforms import intensity, train_transform
-from benchmark.errors import UserError
-from benchmark.models.registry import available_archs, build_model
+from fairmedia.data.transforms import intensity, train_transform
+from fairmedia.errors import UserError
+from fairmedia.models.registry import available_archs, build_model
 
 
 @pytest.mark.parametrize("arch, side, dim", [("cnn-small-3d", 9, 32), ("resnet18-3d", 16, 512),

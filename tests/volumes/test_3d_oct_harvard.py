@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.adapters import harvard_gf, oct_duke
-from benchmark.data.prepared import load_prepared
-from benchmark.errors import UserError
+from fairmedia.data.adapters import harvard_gf, oct_duke
+from fairmedia.data.prepared import load_prepared
+from fairmedia.errors import UserError
 
 OCT = [("AMD", 1001, 75.0), ("AMD", 1002, 70.0), ("AMD", 1003, 82.0), ("Control", 1001, 64.0),
        ("Control", 1002, 71.0)]

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.data.synthetic import generate, spec_from_preset, write_synthetic
-from benchmark.errors import UserError
-from benchmark.methods import registry as methods_registry
-from benchmark.methods.erm import ERM
-from benchmark.training.config import TrainConfig
-from benchmark.training.loop import train_run
+from fairmedia.data.synthetic import generate, spec_from_preset, write_synthetic
+from fairmedia.errors import UserError
+from fairmedia.methods import registry as methods_registry
+from fairmedia.methods.erm import ERM
+from fairmedia.training.config import TrainConfig
+from fairmedia.training.loop import train_run
 
 
 def _lesion_signal(volumes: np.ndarray, meta: pd.DataFrame, sex: str) -> float:

@@ -6,10 +6,10 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from benchmark import config_checks, grid, layout
-from benchmark.report.names import safe_name
-from benchmark.errors import UserError
-from benchmark.methods.catalog import method_catalog
+from fairmedia import config_checks, grid, layout
+from fairmedia.report.names import safe_name
+from fairmedia.errors import UserError
+from fairmedia.methods.catalog import method_catalog
 
 for _path in workflow.configfiles:  # plain YAML would keep the last of two equal keys silently
     try:
@@ -23,7 +23,7 @@ except UserError as err:
     raise WorkflowError(f"invalid config: {err}") from None
 
 # Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
-FAIRMEDIA = f"{shlex.quote(sys.executable)} -m benchmark.cli"
+FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
 RUNS = grid.RUNS
 PREPARED = grid.PREPARED
 SELECTIONS = config["selections"]
@@ -33,8 +33,8 @@ TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category 
 POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"
 
 
-# Path components are safe names (benchmark/config_checks.py); a method may carry its @hpK suffix,
-# an evaluation attribute may be an intersection of two (benchmark/layout.py).
+# Path components are safe names (benchmark/fairmedia/config_checks.py); a method may carry its @hpK suffix,
+# an evaluation attribute may be an intersection of two (benchmark/fairmedia/layout.py).
 _NAME = config_checks.SAFE_NAME.strip("^$")
 
 

@@ -1,1 +1,0 @@
-"""Subcommands of ``fairmedia``: one module each, discovered by ``benchmark.cli``."""

@@ -1,0 +1,1 @@
+"""Subcommands of ``fairmedia``: one module each, discovered by ``fairmedia.cli``."""

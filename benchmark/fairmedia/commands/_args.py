@@ -1,0 +1,64 @@
+"""Argument helpers shared by subcommands."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fairmedia.errors import UserError
+
+
+def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:
+    """``["k=v", ...]`` from a repeatable option into a dict; a malformed or repeated key is a
+    clear error naming the option."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UserError(f"{flag} expects KEY=VALUE, got {item!r}")
+        if key in out:
+            raise UserError(f"{flag}: {key!r} given twice")
+        out[key] = value
+    return out
+
+
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    return probe
+
+
+def check_output_file(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output file that could not be written: a folder, a path below
+    an existing file, or a place this user may not write. Missing parent folders are fine (they
+    are created when writing)."""
+    if path.is_dir():
+        raise UserError(f"{flag} {path}: is a folder; give the name of the file to write, "
+                        f"e.g. {path / 'report.json'}")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise UserError(f"{flag} {path}: the file exists and is not writable by this user")
+        return
+    base = _nearest_existing(path.parent)
+    if not base.is_dir():
+        raise UserError(f"{flag} {path}: {base} is a file, not a folder; choose another path")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: cannot create files in {base} (not writable by this "
+                        "user); choose another path")
+
+
+def check_output_dir(path: Path, flag: str) -> None:
+    """Refuse, before any work, an output folder that is an existing file, lies below one, or
+    cannot be created by this user. An existing folder is accepted as it is (it may be a
+    finished, read-only one that needs no writing)."""
+    if path.is_dir():
+        return
+    if path.exists():
+        raise UserError(f"{flag} {path}: is a file, not a folder; give a folder (it is created "
+                        "if missing), or remove the file")
+    base = _nearest_existing(path)
+    if not base.is_dir():
+        raise UserError(f"{flag} {path}: {base} is a file, not a folder; choose another path")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path}: {base} is not writable by this user; choose another path")

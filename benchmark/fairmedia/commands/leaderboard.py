@@ -1,0 +1,48 @@
+"""``fairmedia leaderboard``: collect evaluated runs into tables, tests, ranks and figures."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from fairmedia.report.leaderboard import DEFAULT_METRICS
+from fairmedia.stats.multiple_testing import CORRECTIONS
+
+NAME = "leaderboard"
+HELP = "collect evaluated runs into the leaderboard (CSV/Markdown/LaTeX, tests, ranks, figures)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs", default="results/runs", help="runs folder (default: results/runs)")
+    p.add_argument("--selection", default="overall",
+                   help="model selection to tabulate (overall, worst_group, dto)")
+    p.add_argument("--out", required=True, help="output folder, e.g. results/leaderboard/overall")
+    p.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS,
+                   help=f"metrics (columns); default: {' '.join(DEFAULT_METRICS)}")
+    p.add_argument("--baseline", default="erm", help="baseline method (default: erm)")
+    p.add_argument("--correction", default="holm", choices=CORRECTIONS,
+                   help="multiple-testing correction across the methods of a table")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level for the marker")
+    p.add_argument("--bootstrap", type=int, default=0,
+                   help="paired patient-level bootstrap resamples per cell (0: seed t-test only)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap random seed")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
+    p.add_argument("--include-from", default=None, metavar="FILE",
+                   help="only the metrics.json files listed in FILE, one per line (the workflow's)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
+
+
+def run(args: argparse.Namespace) -> int:
+    from fairmedia.report.collect import read_include_list
+    from fairmedia.report.pipeline import write_leaderboard
+
+    markdown = write_leaderboard(
+        runs=Path(args.runs), selection=args.selection, out=Path(args.out), metrics=args.metrics,
+        baseline=args.baseline, correction=args.correction, alpha=args.alpha,
+        n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures,
+        jobs=args.jobs,
+        include=read_include_list(args.include_from) if args.include_from else None)
+    if not args.quiet:
+        print(markdown, end="")
+    return 0

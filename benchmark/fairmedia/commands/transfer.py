@@ -1,0 +1,65 @@
+"""``fairmedia transfer``: evaluate a finished run on another dataset (out of distribution).
+
+``transfer predict`` scores the target's test split with the run's selected checkpoints;
+``transfer evaluate`` writes metrics.json + scored.parquet with the threshold fitted on the
+source's val split. See docs/ood.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from fairmedia.errors import UserError
+
+NAME = "transfer"
+HELP = "run a finished run's selected checkpoints on another dataset's test split and evaluate"
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UserError(f"--map expects SOURCE_COLUMN=TARGET_COLUMN, got {item!r}")
+        out[key] = value
+    return out
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    pred = sub.add_parser("predict", help="score the target's test split")
+    pred.add_argument("run_dir", help="finished source run (holds run.json, epoch_scores, weights/)")
+    pred.add_argument("--target", required=True, help="target prepared dataset folder")
+    pred.add_argument("--out", required=True, help="output folder (predictions.parquet, transfer.json)")
+    pred.add_argument("--map", action="append", default=[], metavar="SRC=TGT", required=True,
+                      help="an evaluation attribute: source column = target column (repeat)")
+    pred.add_argument("--device", default="cpu")
+    pred.add_argument("--batch-size", type=int, default=256)
+    pred.add_argument("--threads", type=int, default=None)
+    ev = sub.add_parser("evaluate", help="metrics of transferred predictions (source-val threshold)")
+    ev.add_argument("transfer_dir", help="folder written by `transfer predict`")
+    ev.add_argument("--attribute", required=True, help="evaluation attribute (source column name)")
+    ev.add_argument("--selection", default="overall", help="overall | worst_group | dto")
+    ev.add_argument("--out-dir", required=True, help="folder for metrics.json and scored.parquet")
+    ev.add_argument("--threshold", default="youden", help="operating-point rule, fitted on source val")
+    ev.add_argument("--bootstrap", type=int, default=0)
+    ev.add_argument("--min-group-size", type=int, default=20)
+    ev.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fairmedia.training.transfer import evaluate_transfer, transfer_predict
+
+    if args.action == "predict":
+        out = transfer_predict(args.run_dir, args.target, args.out, _pairs(args.map),
+                               device=args.device, batch_size=args.batch_size, threads=args.threads)
+        print(f"{args.run_dir} -> {args.target}: wrote {out / 'predictions.parquet'}")
+        return 0
+    report = evaluate_transfer(
+        args.transfer_dir, args.attribute, args.selection, args.out_dir, threshold=args.threshold,
+        bootstrap=args.bootstrap, min_group_size=args.min_group_size, seed=args.seed)
+    auc = report["attributes"][args.attribute]["disparity"].get("auc", {})
+    print(f"{args.transfer_dir} [{args.attribute}, {args.selection}]: AUC "
+          f"{report['overall']['auc']}, worst-group AUC {auc.get('worst')}, AUC gap "
+          f"{auc.get('gap')}, threshold {report['threshold']['value']:.4f} (source val)")
+    return 0

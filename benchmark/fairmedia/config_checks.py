@@ -1,0 +1,189 @@
+"""Planning-time checks of a workflow config beyond its schema's shape.
+
+Everything a job would otherwise find out after hours (or after Snakemake deleted its old outputs)
+is checked here, before any job is planned: ``snakemake -n`` fails on it with one line naming the
+field and what was expected. Names that become path components or reach a shell command must be
+*safe names*; the schema states the same pattern so that its error comes first.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fairmedia.errors import UserError
+
+# Letters and digits, single separators `_ . -` between them: no shell metacharacter, no `..`,
+# no path separator, and never the double underscore that joins two names in a path
+# (``sex__x__age_group``, ``src__to__tgt``), so such joined names parse back unambiguously.
+SAFE_NAME = r"^[A-Za-z0-9]+([_.-][A-Za-z0-9]+)*$"
+_SAFE = re.compile(SAFE_NAME)
+
+
+def check_safe_name(value: Any, where: str) -> None:
+    if not isinstance(value, str) or not _SAFE.match(value):
+        raise UserError(f"config {where}: {value!r} is not a valid name; use letters, digits and "
+                        "single '_', '.' or '-' between them (it becomes a folder name and a "
+                        "command-line argument)")
+
+
+def check_device(value: Any) -> None:
+    from fairmedia.training.devices import DEVICE_PATTERN  # the shape only: no torch import
+
+    if not isinstance(value, str) or not re.fullmatch(DEVICE_PATTERN, value):
+        raise UserError(f"config train.device: {value!r} is not a device; expected cpu, auto, mps, "
+                        "cuda or cuda:N")
+
+
+def check_threshold(value: Any) -> None:
+    from fairmedia.metrics.threshold_rules import parse_rule
+
+    try:
+        parse_rule(value)
+    except UserError as err:
+        raise UserError(f"config evaluation.threshold: {err}") from None
+
+
+def check_leaderboard_metrics(metrics: list[str]) -> None:
+    from fairmedia.metrics.directions import known_metric, metric_names_help
+
+    unknown = [m for m in metrics if not known_metric(m)]
+    if unknown:
+        raise UserError(f"config leaderboard.metrics: unknown metric(s) {unknown}; "
+                        f"{metric_names_help()}")
+
+
+def check_pretrained(value: Any) -> None:
+    if value in ("none", "imagenet"):
+        return
+    path = Path(str(value))
+    if not path.is_file():
+        raise UserError(f"config train.pretrained: {value!r} is neither none, imagenet nor an "
+                        "existing weights file")
+
+
+def check_method_hparams(config: dict[str, Any], declared: dict[str, tuple]) -> None:
+    """``method_hparams``: methods of the config, hyperparameters they declare, values of the
+    declared default's type (or one of its choices). ``declared`` maps a method to its
+    ``(name, default, choices)`` triples (methods/catalog.py)."""
+    for method, values in (config.get("method_hparams") or {}).items():
+        if method not in config["methods"]:
+            raise UserError(f"config method_hparams.{method}: {method!r} is not among the config's "
+                            f"methods {config['methods']}")
+        spec = {name: (default, choices) for name, default, choices in declared[method]}
+        unknown = sorted(set(values) - set(spec))
+        if unknown:
+            valid = ", ".join(spec) or "none (it declares no hyperparameters)"
+            raise UserError(f"config method_hparams.{method}: unknown hyperparameter(s) {unknown}; "
+                            f"valid: {valid}")
+        for name, value in values.items():
+            default, choices = spec[name]
+            where = f"config method_hparams.{method}.{name}"
+            if choices is not None and value not in choices:
+                raise UserError(f"{where}: {value!r} is not one of {list(choices)}")
+            if isinstance(default, bool) and not isinstance(value, bool):
+                raise UserError(f"{where}: expected true or false, got {value!r}")
+            if (isinstance(default, int | float) and not isinstance(default, bool)
+                    and (isinstance(value, bool) or not isinstance(value, int | float))):
+                raise UserError(f"{where}: expected a number like its default {default!r}, "
+                                f"got {value!r}")
+
+
+def check_post_base(config: dict[str, Any], categories: dict[str, str]) -> None:
+    base = config.get("post_base", "erm")
+    if categories.get(base) in (None, "post"):
+        trained = [m for m, c in categories.items() if c != "post"]
+        raise UserError(f"config post_base: {base!r} is not a trained method; post-processing runs "
+                        f"start from one of: {', '.join(trained)}")
+    uses_post = any(categories[m] == "post" for m in config["methods"])
+    if uses_post and base not in config["methods"]:
+        raise UserError(f"config post_base: {base!r} must also be in methods (its runs are the "
+                        "post-processing methods' inputs)")
+
+
+def check_synthetic_entry(key: str, entry: dict[str, Any]) -> None:
+    from fairmedia.data.synthetic import spec_from_preset
+
+    try:
+        spec_from_preset(entry.get("preset", "mixed"), **dict(entry.get("options") or {}))
+    except UserError as err:
+        raise UserError(f"config datasets.{key}: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise UserError(f"config datasets.{key}.options: {err}") from None
+
+
+def check_real_root(key: str, entry: dict[str, Any], card: dict[str, Any]) -> None:
+    """The root exists and holds every file the card requires (nothing else is read)."""
+    root = Path(entry["root"])
+    if not root.is_dir():
+        raise UserError(f"config datasets.{key}.root: {str(root)!r} is not a folder; point it at "
+                        f"your local copy of {card['name']} (datasets/{card['name']}.yaml says "
+                        "what it must hold)")
+    from fairmedia.data.adapters._common import locate
+
+    for name in card.get("files") or {}:
+        try:
+            locate(root, card, name)
+        except UserError as err:
+            raise UserError(f"config datasets.{key}.root: {err}") from None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML whose mappings refuse a key given twice (plain YAML keeps the last silently)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise UserError(f"line {key_node.start_mark.line + 1}: key {key!r} is given twice in "
+                            f"one mapping (first on line {seen[key]}); YAML would silently keep "
+                            "the last one")
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def check_duplicate_keys(path: str | Path) -> None:
+    """A config file that names a key twice is an error naming the key and both lines."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except UserError as err:
+        raise UserError(f"{path}: {err}") from None
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML: {err}") from None
+
+
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def validate_config_file(path: str | Path) -> dict[str, Any]:
+    """Load a workflow config exactly as the workflow checks it: duplicate keys refused, the
+    schema applied (with its defaults), then every planning-time check. ``fairmedia reproduce``
+    runs this on a published config before anything of it reaches Snakemake."""
+    from snakemake.utils import validate
+
+    from fairmedia import grid
+
+    check_duplicate_keys(path)
+    config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(config, dict):
+        raise UserError(f"{path}: expected a mapping of config keys")
+    try:
+        validate(config, str(SCHEMA))
+    except Exception as err:  # snakemake wraps jsonschema's ValidationError in a WorkflowError
+        lines = [ln for ln in str(err).splitlines() if ln.strip()]
+        detail = next((ln for ln in lines if ln.startswith("ValidationError")), lines[-1] if lines else "")
+        raise UserError(f"{path}: does not match the config schema: {detail}") from None
+    try:
+        grid.check_config(config)
+    except UserError as err:
+        raise UserError(f"{path}: {err}") from None
+    return config

@@ -1,0 +1,36 @@
+"""Dataset cards: one YAML file per dataset under ``datasets/`` (source, access, files, label
+and attribute rules, split protocol, image size). Loaded with ``yaml.safe_load`` only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fairmedia.errors import UserError
+
+CARDS_DIR = Path(__file__).resolve().parents[3] / "datasets"
+REQUIRED_KEYS = ("name", "version", "kind", "description", "label", "attributes", "split")
+
+
+def available_datasets() -> list[str]:
+    return sorted(p.stem for p in CARDS_DIR.glob("*.yaml"))
+
+
+def load_card(name: str) -> dict[str, Any]:
+    path = CARDS_DIR / f"{name}.yaml"
+    if not path.exists():
+        raise UserError(f"unknown dataset card {name!r}; valid: {', '.join(available_datasets())}")
+    try:
+        card = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(card, dict):
+        raise UserError(f"{path}: expected a mapping at the top level")
+    missing = [k for k in REQUIRED_KEYS if k not in card]
+    if missing:
+        raise UserError(f"{path}: missing key(s) {missing}")
+    if card["name"] != name:
+        raise UserError(f"{path}: card name {card['name']!r} does not match its file name {name!r}")
+    return card

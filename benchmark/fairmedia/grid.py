@@ -1,0 +1,311 @@
+"""The experiment grid: a validated workflow config expanded into runs, evaluations and tables.
+
+The Snakefile stays thin by asking this module what to build; the same code is unit-tested, and
+answers a name check with the list of valid names before any job starts.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from fairmedia import config_checks, layout
+from fairmedia.data.cards import available_datasets, load_card
+from fairmedia.errors import UserError
+from fairmedia.methods.catalog import MethodFacts, method_catalog
+from fairmedia.models.catalog import arch_names
+
+RUNS = layout.RUNS
+PREPARED = layout.PREPARED
+TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
+
+
+def _methods() -> dict[str, MethodFacts]:
+    # Read from the method files' source, not imported: planning must not pay torch's import.
+    return method_catalog()
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Every check that needs no job: names (unknown dataset cards, methods and architectures are
+    errors listing the valid names), values that reach a command, roots and synthetic options.
+    A typo fails ``snakemake -n`` here, before a rule could delete the outputs it would redo."""
+    cards = available_datasets()
+    for key, entry in config.get("datasets", {}).items():
+        config_checks.check_safe_name(key, f"datasets: key {key!r}")
+        if entry.get("card") not in cards:
+            raise UserError(f"config datasets.{key}.card: unknown dataset {entry.get('card')!r}; "
+                            f"valid: {', '.join(cards)}")
+        for attr in entry.get("attributes", []):
+            config_checks.check_safe_name(attr, f"datasets.{key}.attributes")
+        card = load_card(entry["card"])
+        if entry["card"] == "synthetic":
+            config_checks.check_synthetic_entry(key, entry)
+        else:
+            if "root" not in entry:
+                raise UserError(f"config datasets.{key}: a real dataset needs `root:` (its local copy)")
+            for field in ("preset", "options"):
+                if field in entry:
+                    raise UserError(f"config datasets.{key}.{field}: only the synthetic card takes "
+                                    f"`{field}`; {entry['card']!r} is a real dataset")
+            config_checks.check_real_root(key, entry, card)
+        declared = card.get("attributes", [])
+        declared = list(declared) if isinstance(declared, list | dict) else []
+        bad = [a for a in entry.get("attributes", []) if declared and a not in declared]
+        if bad:
+            raise UserError(f"config datasets.{key}.attributes: {bad} not in card {entry['card']!r}; "
+                            f"its attributes: {declared}")
+    for key in config.get("aggregate") or {}:
+        config_checks.check_safe_name(key, f"aggregate: key {key!r}")
+    methods = _methods()
+    unknown = [m for m in config.get("methods", []) if m not in methods]
+    if unknown:
+        raise UserError(f"config methods: unknown method(s) {unknown}; valid: {', '.join(methods)}")
+    archs = arch_names()
+    unknown = [a for a in config.get("archs", []) if a not in archs]
+    if unknown:
+        raise UserError(f"config archs: unknown architecture(s) {unknown}; valid: {', '.join(archs)}")
+    baseline = config.get("baseline", "erm")
+    if baseline not in config.get("methods", []):
+        raise UserError(f"config methods must include the baseline {baseline!r}")
+    config_checks.check_post_base(config, {n: f.category for n, f in methods.items()})
+    config_checks.check_method_hparams(config, {n: f.hparams for n, f in methods.items()})
+    train = config.get("train", {})
+    config_checks.check_device(train.get("device", "cpu"))
+    config_checks.check_pretrained(train.get("pretrained", "none"))
+    config_checks.check_threshold(config.get("evaluation", {}).get("threshold", "youden"))
+    config_checks.check_leaderboard_metrics(config.get("leaderboard", {}).get("metrics", []))
+    from fairmedia.data.compat import check_config as check_transfers  # pairs and aggregates
+
+    check_transfers(config)
+
+
+VARIANT_SEP = "@hp"  # `groupdro@hp3`: the 4th sampled hyperparameter configuration of groupdro
+
+
+def base_method(name: str) -> str:
+    return name.split(VARIANT_SEP, 1)[0]
+
+
+def method_variants(config: dict[str, Any], method: str) -> list[str]:
+    """``[method]`` with default hyperparameters; with ``hparams: {random: N}`` the N sampled
+    configurations of a method that declares hyperparameters. Samples depend only on
+    (method, hyperparameter, k), never on the training seed (methods/registry.resolve_hparams)."""
+    search = config.get("hparams", "default")
+    if search == "default" or not _methods()[method].has_hparams:
+        return [method]
+    return [f"{method}{VARIANT_SEP}{k}" for k in range(int(search["random"]))]
+
+
+def is_post(method: str) -> bool:
+    return _methods()[base_method(method)].category == "post"
+
+
+def uses_attribute(method: str) -> bool:
+    cls = _methods()[base_method(method)]
+    return bool(cls.uses_attribute) or cls.category == "post"
+
+
+def hparam_args(config: dict[str, Any], method: str) -> list[str]:
+    """``--hparam-sample k`` for a variant, then the config's fixed overrides for the method."""
+    args = []
+    if VARIANT_SEP in method:
+        args.append(f"--hparam-sample {int(method.split(VARIANT_SEP, 1)[1])}")
+    for key, value in sorted(config.get("method_hparams", {}).get(base_method(method), {}).items()):
+        args.append(f"--hparam {shlex.quote(f'{key}={value}')}")
+    return args
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str
+    arch: str
+    method: str
+    attribute: str  # "any" for attribute-free methods
+    seed: int
+
+    @property
+    def path(self) -> str:
+        return f"{RUNS}/{self.dataset}/{self.arch}/{self.method}/{self.attribute}/seed{self.seed}"
+
+
+def runs(config: dict[str, Any]) -> list[Run]:
+    out = []
+    for dataset, entry in config["datasets"].items():
+        for arch in config["archs"]:
+            for method in (v for m in config["methods"] for v in method_variants(config, m)):
+                attrs = entry["attributes"] if uses_attribute(method) else ["any"]
+                for attr in attrs:
+                    for seed in config["seeds"]:
+                        out.append(Run(dataset, arch, method, attr, seed))
+    return out
+
+
+def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
+    """Attribute-free runs are evaluated on every attribute of their dataset; others on their own.
+    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed."""
+    attrs = config["datasets"][run.dataset]["attributes"]
+    chosen = list(attrs) if run.attribute == "any" else [run.attribute]
+    if config.get("evaluation", {}).get("intersect") and len(attrs) >= 2:
+        chosen.append(layout.intersection_name(attrs[0], attrs[1]))
+    return chosen
+
+
+def metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
+    return [f"{r.path}/eval/{a}/{selection}/metrics.json"
+            for r in runs(config) for a in eval_attributes(config, r)]
+
+
+def train_resources(config: dict[str, Any], dataset: str, arch: str) -> dict[str, int]:
+    spec = dict(config.get("resources", {}).get("train", {}))
+    overrides = spec.pop("overrides", {}) or {}
+    res = {**TRAIN_RESOURCE_DEFAULTS, **spec}
+    for key in (dataset, arch):
+        res.update(overrides.get(key, {}))
+    return res
+
+
+def train_execution(config: dict[str, Any]) -> dict[str, int]:
+    """Settings that change a run's speed, never its numbers: the workflow passes them as
+    resources, which are no rerun trigger, so retuning them never retrains finished runs."""
+    t = config.get("train", {})
+    return {"torch_threads": int(t.get("threads", 1)), "loader_workers": int(t.get("num_workers", 0)),
+            "pin_memory": int(bool(t.get("pin_memory"))), "torch_compile": int(bool(t.get("compile")))}
+
+
+def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
+    entry = config["datasets"][dataset]
+    if entry["card"] == "synthetic":
+        opts = dict(entry.get("options", {}))
+        parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", shlex.quote(out)]
+        for key, value in sorted(opts.items()):
+            # JSON is valid YAML, which is how `fairmedia synth --set` reads values.
+            parts += ["--set", shlex.quote(f"{key}={json.dumps(value)}")]
+        return " ".join(map(str, parts))
+    workers = int(entry.get("prepare_workers", 2))
+    return (f"prepare {shlex.quote(entry['card'])} --root {shlex.quote(entry['root'])} "
+            f"--out {shlex.quote(out)} --workers {workers}")
+
+
+def train_args(config: dict[str, Any], method: str) -> str:
+    t = config.get("train", {})
+    # Every value is quoted even though the schema and check_config already constrain it.
+    values = {"epochs": t.get("epochs", 8), "batch-size": t.get("batch_size", 64),
+              "lr": t.get("lr", 1e-3), "weight-decay": t.get("weight_decay", 1e-4),
+              "pretrained": t.get("pretrained", "none"), "device": t.get("device", "cpu")}
+    args = [f"--{k} {shlex.quote(str(v))}" for k, v in values.items()]
+    # Switches are written only when on, so a config that leaves them off keeps the exact
+    # command line (Snakemake's `params` rerun trigger) of runs made before they existed.
+    for key in ("augment", "amp", "channels_last"):
+        if t.get(key):
+            args.append("--" + key.replace("_", "-"))
+    return " ".join(args + hparam_args(config, method))
+
+
+def post_args(config: dict[str, Any], method: str) -> str:
+    return " ".join(hparam_args(config, method))
+
+
+# -- Out-of-distribution evaluation and aggregated datasets (docs/ood.md) ---------------------
+TRANSFER = layout.TRANSFER
+TRANSFER_LEADERBOARD = layout.TRANSFER_LEADERBOARD
+
+
+def merge_aggregates(config: dict[str, Any]) -> None:
+    """Make each ``aggregate:`` entry a ``datasets:`` key (after check_config), so runs,
+    evaluations and tables treat it like any other dataset."""
+    for name, spec in (config.get("aggregate") or {}).items():
+        config["datasets"].setdefault(name, {"card": "aggregate", "aggregate": list(spec["datasets"]),
+                                             "attributes": list(spec["attributes"])})
+
+
+def _with_aggregates(config: dict[str, Any]) -> dict[str, Any]:
+    merged = {**config, "datasets": dict(config["datasets"])}
+    merge_aggregates(merged)
+    return merged
+
+
+def aggregate_command(config: dict[str, Any], name: str, out: str) -> str:
+    spec = config["aggregate"][name]
+    parts = ["aggregate", "--name", shlex.quote(name), "--out", shlex.quote(out)]
+    for member in spec["datasets"]:
+        parts += ["--member", shlex.quote(f"{member}={PREPARED}/{member}"),
+                  "--card", shlex.quote(f"{member}={config['datasets'][member]['card']}")]
+    for concept in spec["attributes"]:
+        if concept != "source":
+            parts += ["--attribute", shlex.quote(concept)]
+    return " ".join(parts)
+
+
+def transfer_pairs(config: dict[str, Any]) -> dict[tuple[str, str], dict[str, str]]:
+    """(source, target) → {source column: target column}: the configured directions, then each
+    aggregate towards each of its members (its per-source evaluation)."""
+    from fairmedia.data.compat import transfer_attribute_map
+
+    pairs: dict[tuple[str, str], dict[str, str]] = {}
+    for i, entry in enumerate(config.get("transfer") or []):
+        for target in entry["targets"]:
+            pairs[(entry["source"], target)] = transfer_attribute_map(
+                config, entry["source"], target, entry.get("attributes"),
+                where=f"config transfer[{i}]")
+    for name, spec in (config.get("aggregate") or {}).items():
+        for member in spec["datasets"]:
+            pairs.setdefault((name, member), transfer_attribute_map(
+                config, name, member, where=f"config aggregate.{name} (per-source evaluation)"))
+    return pairs
+
+
+def transfer_path(source: str, target: str, run: Run) -> str:
+    return (f"{TRANSFER}/{layout.pair_name(source, target)}/{run.arch}/{run.method}/{run.attribute}/"
+            f"seed{run.seed}")
+
+
+def transfer_runs(config: dict[str, Any]) -> list[tuple[str, str, Run, list[str]]]:
+    """(source, target, source run, attributes evaluated) for every transferable run: runs
+    with weights (post-processing runs have none) and at least one attribute mapped."""
+    merged = _with_aggregates(config)
+    out = []
+    for (source, target), mapping in transfer_pairs(config).items():
+        for run in runs(merged):
+            if run.dataset != source or is_post(run.method):
+                continue
+            attrs = [a for a in eval_attributes(merged, run) if a in mapping]
+            if attrs:
+                out.append((source, target, run, attrs))
+    return out
+
+
+def transfer_metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
+    return [f"{transfer_path(s, t, r)}/eval/{a}/{selection}/metrics.json"
+            for s, t, r, attrs in transfer_runs(config) for a in attrs]
+
+
+def transfer_leaderboard_targets(config: dict[str, Any]) -> list[str]:
+    """Empty when the config has no transfer pair and no aggregate."""
+    if not transfer_pairs(config):
+        return []
+    selections = config.get("selections", ["overall", "worst_group"])
+    return [f"{TRANSFER_LEADERBOARD}/{s}/leaderboard.md" for s in selections]
+
+
+def transfer_resources(config: dict[str, Any], source: str, arch: str, attempt: int
+                       ) -> dict[str, int]:
+    """The source's train resources, with a quarter of its runtime (inference only; a retried
+    job gets proportionally more)."""
+    res = train_resources(config, source, arch)
+    return {**res, "runtime": max(5, res["runtime"] // 4) * attempt}
+
+
+def write_listing(path: str, files: Any) -> None:
+    """The leaderboard's ``--include-from`` file (a file: a paper-scale grid has too many inputs
+    for a command line)."""
+    from pathlib import Path
+
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("".join(f"{f}\n" for f in files))
+
+
+def transfer_map_args(config: dict[str, Any], source: str, target: str) -> str:
+    mapping = transfer_pairs(config)[(source, target)]
+    return " ".join(f"--map {shlex.quote(f'{a}={b}')}" for a, b in mapping.items())

@@ -1,0 +1,227 @@
+"""``evaluate_predictions``: the fairness report (``metrics.json``) of any model's predictions.
+
+Protocol: with a ``split`` column the operating point is fitted on ``val`` rows and every metric
+is computed on ``test`` rows; without one, the user must choose ``fixed:<t>`` or explicitly allow
+fitting on the evaluated rows (``threshold_on_eval``, reported as such). A ``decision`` column
+(a post-processing method's per-row 0/1 decision) overrides thresholding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from fairmedia.errors import UserError
+from fairmedia.metrics.bootstrap import ClusteredResampler, percentile_ci
+from fairmedia.metrics.calibration import N_BINS
+from fairmedia.metrics.disparity import disparity_reasons
+from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
+from fairmedia.metrics.groups import build_groupings, finest_cells
+from fairmedia.metrics.inputs import (
+    binary_column,
+    reject_duplicates,
+    require_columns,
+    score_column,
+    split_column,
+)
+from fairmedia.metrics.statistics import FairnessStatistics
+from fairmedia.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
+
+CI_LEVEL = 0.95
+
+
+def _json(value: float) -> float | int | None:
+    value = float(value)
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def _choose(rule, y, score, split_mask, eval_mask, threshold_on_eval, has_split, source):
+    """(threshold record, threshold value) following the protocol in the module docstring."""
+    if rule.kind == "fixed":
+        return {"value": rule.value, "rule": str(rule), "fitted_on": "fixed"}, rule.value
+    if threshold_on_eval:
+        t = choose_threshold(y[eval_mask], score[eval_mask], rule)
+        return {
+            "value": t, "rule": str(rule), "fitted_on": "eval", "n_fit": int(eval_mask.sum()),
+            "note": "threshold fitted on the evaluated rows (--threshold-on-eval): "
+                    "threshold-dependent metrics are optimistic",
+        }, t
+    if split_mask is None or not split_mask.any():
+        where = "has no 'val' rows in its split column" if has_split else "has no split column"
+        raise UserError(
+            f"{source}: threshold rule {rule} is fitted on validation rows, but the file {where}. "
+            "Add a split column with val and test rows, pass --threshold fixed:<t>, or pass "
+            "--threshold-on-eval to fit it on the evaluated rows (optimistic; the report says so)"
+        )
+    t = choose_threshold(y[split_mask], score[split_mask], rule)
+    return {"value": t, "rule": str(rule), "fitted_on": "val", "n_fit": int(split_mask.sum())}, t
+
+
+def _section(values: dict[str, float], reasons: dict[str, str], counts=()) -> dict:
+    out = {k: (int(round(v)) if k in counts else _json(v)) for k, v in values.items()}
+    if reasons:
+        out["reason"] = reasons
+    return out
+
+
+def _nest(flat: dict[tuple, object]) -> dict:
+    root: dict = {}
+    for path, value in flat.items():
+        node = root
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return root
+
+
+def evaluate_predictions(
+    df: pd.DataFrame,
+    attributes: list[str],
+    *,
+    threshold: str = "youden",
+    threshold_on_eval: bool = False,
+    intersect: bool = False,
+    bootstrap: int = 0,
+    min_group_size: int = 20,
+    seed: int = 0,
+    bins: dict[str, list[float]] | None = None,
+    source: str = "<predictions>",
+    reject_identical_rows: bool = False,
+) -> dict:
+    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict.
+
+    A repeated ``sample_id`` is always an error; ``reject_identical_rows`` (what ``fairmedia
+    evaluate`` passes unless ``--allow-identical-rows``) also refuses rows identical in every
+    column when there is no ``sample_id`` (see ``inputs.reject_duplicates``)."""
+    rule = parse_rule(threshold)
+    attributes = list(attributes)
+    require_columns(df, ["y", "score", *attributes], source)
+    if bootstrap < 0 or min_group_size < 0:
+        raise UserError("--bootstrap and --min-group-size must be >= 0")
+    reject_duplicates(df, source, allow_identical_rows=not reject_identical_rows)
+    has_split = "split" in df.columns
+    if has_split:
+        split = split_column(df, source)
+        eval_mask, fit_mask = split == "test", split == "val"
+        if not eval_mask.any():
+            raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
+                            f"{sorted(set(split))}")
+        used = df.loc[eval_mask | fit_mask]  # other splits (e.g. train) are not checked
+    else:
+        eval_mask, fit_mask, used = np.ones(len(df), bool), None, df
+    y = np.zeros(len(df), np.int8)
+    score = np.zeros(len(df))
+    used_rows = eval_mask if fit_mask is None else eval_mask | fit_mask
+    y[used_rows] = binary_column(used, "y", source)
+    score[used_rows] = score_column(used, source)
+    decision = None
+    if "decision" in df.columns:
+        decision = np.zeros(len(df), np.int8)
+        decision[eval_mask] = binary_column(df.loc[eval_mask], "decision", source)
+    if decision is not None:
+        record = {"value": None, "rule": "decision", "fitted_on": "method",
+                  "reason": "per-row decisions from the predictions' decision column"}
+        eval_decision = decision[eval_mask]
+    else:
+        record, t = _choose(rule, y, score, fit_mask, eval_mask, threshold_on_eval, has_split,
+                            source)
+        eval_decision = apply_threshold(score[eval_mask], t)
+
+    eval_df = df.loc[eval_mask]
+    y_e, s_e = y[eval_mask], score[eval_mask]
+    groupings = build_groupings(eval_df, attributes, intersect_pairs=intersect, bins=bins,
+                                source=source)
+    sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
+    eligible = {name: n >= min_group_size for name, n in sizes.items()}
+    # Checked before any statistic is computed, so a doomed bootstrap fails fast.
+    resampler = _resampler(groupings, y_e, eval_df, source) if bootstrap else None
+    stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
+    point = {path: float(v[0]) for path, v in stats.compute().items()}
+
+    report: dict = {
+        "source": source,
+        "threshold": record,
+        "evaluated_on": "test" if has_split else "all rows",
+        "n_eval": int(eval_mask.sum()),
+        "min_group_size": int(min_group_size),
+        "calibration_bins": N_BINS,
+        "overall": {},
+        "attributes": {},
+    }
+    overall = {p[1]: v for p, v in point.items() if p[0] == "overall"}
+    report["overall"] = _section(overall, null_reasons(overall), COUNT_COLUMNS)
+    for g in groupings:
+        section: dict = {"groups": {}, "disparity": {}, "criteria": {}, "flags": list(g.notes)}
+        prefix = ("attributes", g.name)
+        for j, key in enumerate(g.keys):
+            row = {p[4]: v for p, v in point.items() if p[:4] == (*prefix, "groups", key)}
+            section["groups"][key] = _section(row, null_reasons(row), COUNT_COLUMNS)
+            if not eligible[g.name][j]:
+                section["flags"].append(
+                    f"group {key!r} has n={int(sizes[g.name][j])} < min_group_size="
+                    f"{min_group_size}: reported, left out of disparities and criteria"
+                )
+        for p, v in point.items():
+            if p[:3] == (*prefix, "disparity"):
+                section["disparity"].setdefault(p[3], {})[p[4]] = v
+        for metric, measures in section["disparity"].items():
+            defined = sum(
+                1 for j, key in enumerate(g.keys)
+                if eligible[g.name][j] and not math.isnan(
+                    point[(*prefix, "groups", key, metric)])
+            )
+            section["disparity"][metric] = _section(
+                measures, disparity_reasons(measures, defined, metric))
+        crit = {p[3]: v for p, v in point.items() if p[:3] == (*prefix, "criteria")}
+        crit_reasons = {c: "needs at least 2 groups with n >= min_group_size and the rates "
+                           "defined" for c, v in crit.items() if math.isnan(v)}
+        section["criteria"] = _section(crit, crit_reasons)
+        section["n_missing"] = g.n_missing
+        report["attributes"][g.name] = section
+
+    if bootstrap:
+        cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
+        report["bootstrap"], report["ci"] = _bootstrap(stats, resampler, cluster, bootstrap, seed)
+    return report
+
+
+def _resampler(groupings, y_e, eval_df, source) -> ClusteredResampler:
+    """Patients (rows without patient_id) within group x label strata; a ``UserError`` when no
+    stratum has two of them, since every resample would then be the data itself."""
+    cell_of_row, _ = finest_cells(groupings)
+    strata = cell_of_row * 2 + y_e
+    clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
+    resampler = ClusteredResampler(strata, clusters)
+    if all(len(members) < 2 for members in resampler.members):
+        unit = "patient (patient_id)" if clusters is not None else "row (no patient_id column)"
+        raise UserError(
+            f"{source}: --bootstrap resamples patients within each group x label stratum, but no "
+            f"stratum of the {len(y_e)} evaluated rows holds more than one {unit}; "
+            f"{resampler.n_clusters} in all. Every resample would be identical and each CI would "
+            "have zero width: bootstrap CIs need at least 2 patients in a stratum. Check the "
+            "patient_id column (the same value in every row?) or run without --bootstrap"
+        )
+    return resampler
+
+
+def _bootstrap(stats, resampler, cluster, n_boot, seed) -> tuple[dict, dict]:
+    samples: dict[tuple, list[np.ndarray]] = defaultdict(list)
+    for weights in resampler.blocks(n_boot, seed):
+        for path, values in stats.compute(weights).items():
+            if path[-1] not in COUNT_COLUMNS:
+                samples[path].append(values)
+    ci = {}
+    for path, chunks in samples.items():
+        low, high = percentile_ci(np.concatenate(chunks), CI_LEVEL)
+        ci[path] = [_json(low), _json(high)]
+    info = {
+        "n": int(n_boot), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
+        "cluster": cluster,
+        "n_clusters": int(resampler.n_clusters),
+        "strata": "evaluated attributes (jointly) x label",
+        "threshold": "held fixed across resamples",
+    }
+    return info, _nest(ci)

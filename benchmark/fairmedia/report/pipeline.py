@@ -1,0 +1,109 @@
+"""The leaderboard stage end to end: collect → summarise (+ bootstrap) → tables, ranks, figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from fairmedia.errors import UserError
+from fairmedia.metrics.directions import higher_is_better
+from fairmedia.report import figures
+from fairmedia.report.bootstrap_runs import bootstrap_runs
+from fairmedia.report.collect import collect, collect_group_auc, eval_dirs
+from fairmedia.report.hparam_choice import VARIANT_SEP, apply_choice, choose, val_table
+from fairmedia.report.leaderboard import BLOCK, summarise
+from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
+from fairmedia.report.tables import to_latex, to_markdown
+
+SIGNIFICANCE_COLUMNS = BLOCK + [
+    "metric", "method", "n_seeds", "delta", "delta_ci_low", "delta_ci_high", "p_ttest",
+    "p_ttest_adj", "p_boot", "boot_ci_low", "boot_ci_high", "p_boot_adj", "test", "p_adj",
+    "significant", "note"]
+
+
+def rank_section(summary: pd.DataFrame, baseline: str, correction: str) -> tuple[pd.DataFrame,
+                                                                                 dict, str]:
+    """ranks.csv rows, per-metric cross-cell results, and a Markdown section (≥ 2 blocks only)."""
+    frames, results, lines = [], {}, []
+    for (selection, metric), part in summary.groupby(["selection", "metric"], sort=False):
+        table = block_table(part, metric)
+        if len(table) < 2:
+            continue
+        res = cross_cell(table, higher_is_better(metric), baseline, correction)
+        results[metric] = res
+        frames.append(ranks_rows(res, metric, selection))
+        ranks = ", ".join(f"{m} {r:.2f}" for m, r in res["avg_ranks"].items() if r is not None)
+        fr, cd = res["friedman"], res["cd"]
+        chi2 = "n/a" if fr["statistic"] is None else f"{fr['statistic']:.2f} (p = {fr['p']:.3g})"
+        cd05 = "n/a" if cd["0.05"] is None else f"{cd['0.05']:.2f}"
+        lines += [f"- **{metric}** (N = {res['n_blocks']} complete blocks, k = {res['k']}"
+                  + (f"; dropped: {', '.join(res['dropped_blocks'])}" if res["dropped_blocks"]
+                     else "") + f"): average ranks {ranks}; Friedman χ² = {chi2}; "
+                  f"Nemenyi CD(0.05) = {cd05}."]
+    text = ""
+    if lines:
+        text = "\n## Ranks across blocks (1 = best)\n\n" + "\n".join(lines) + "\n"
+    ranks = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return ranks, results, text
+
+
+def write_figures(out: Path, long: pd.DataFrame, groups: pd.DataFrame, results: dict,
+                  selection: str, baseline: str) -> list[Path]:
+    paths = []
+    for metric, res in results.items():
+        ranks = pd.Series(res["avg_ranks"], dtype=float)
+        cd = res["cd"]["0.05"]
+        title = (f"{metric} — selection {selection}: N = {res['n_blocks']}, k = {res['k']}, "
+                 "Nemenyi α = 0.05")
+        paths.append(figures.cd_diagram(ranks, float("nan") if cd is None else cd, title,
+                                        out / f"cd_{figures.safe_name(metric)}.png"))
+    means = long.groupby(BLOCK[:3] + ["method", "metric"], as_index=False)["value"].mean()
+    for dataset in sorted(means["dataset"].unique()):
+        p = figures.pareto_plot(means, dataset, out / f"pareto_{figures.safe_name(dataset)}.png",
+                                baseline=baseline)
+        if p:
+            paths.append(p)
+    for (dataset, attribute, arch), part in groups.groupby(BLOCK[:3]):
+        name = figures.safe_name(f"groups_{dataset}_{attribute}_{arch}") + ".png"
+        paths.append(figures.group_auc_bars(part, f"{dataset} · {attribute} · {arch} · "
+                                            f"selection {selection}", out / name, baseline))
+    return paths
+
+
+def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
+                      baseline: str = "erm", correction: str = "holm", alpha: float = 0.05,
+                      n_boot: int = 0, seed: int = 0, figures: bool = True,
+                      jobs: int = 1, include: set[Path] | None = None) -> str:
+    """Write the leaderboard files for one selection into ``out``; return the Markdown.
+    ``include``: only these metrics.json files (default: every one under ``runs``)."""
+    long = collect(runs, selection=selection, include=include)
+    if long.empty:
+        raise UserError(f"no metrics.json for selection {selection!r} under {runs}")
+    evals = eval_dirs(runs, selection, include)
+    groups = collect_group_auc(runs, selection, include)
+    out.mkdir(parents=True, exist_ok=True)
+    if long["method"].str.contains(VARIANT_SEP, regex=False).any():
+        chosen = choose(val_table(evals), selection)
+        chosen.to_csv(out / "hparams_chosen.csv", index=False)
+        long, evals, groups = (apply_choice(f, chosen) for f in (long, evals, groups))
+    boot = None
+    if n_boot > 0:
+        boot = bootstrap_runs(evals, baseline, metrics, n_boot, seed, jobs)
+    summary = summarise(long, metrics=metrics, baseline=baseline, correction=correction,
+                        bootstrap=boot)
+    summary.to_csv(out / "leaderboard.csv", index=False)
+    sig = summary[summary["method"] != baseline].copy()
+    sig["significant"] = sig["p_adj"] < alpha
+    sig.reindex(columns=SIGNIFICANCE_COLUMNS).to_csv(out / "significance.csv", index=False)
+    ranks, results, rank_md = rank_section(summary, baseline, correction)
+    ranks.to_csv(out / "ranks.csv", index=False)
+    (out / "ranks.json").write_text(json.dumps(results, indent=1))
+    markdown = to_markdown(summary, baseline, correction, alpha,
+                           title=f"Leaderboard — selection: {selection}") + rank_md
+    (out / "leaderboard.md").write_text(markdown)
+    (out / "leaderboard.tex").write_text(to_latex(summary, baseline, correction, alpha))
+    if figures:
+        write_figures(out, long, groups, results, selection, baseline)
+    return markdown

@@ -1,0 +1,46 @@
+"""Published tables: a leaderboard folder committed under ``results/published/<name>/`` together
+with the config and code version that made it, so one cell can be re-run and compared."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fairmedia.errors import UserError
+from fairmedia.training.run_info import git_commit, package_versions
+
+TABLE_FILES = ("leaderboard.csv", "leaderboard.md", "leaderboard.tex", "significance.csv",
+               "ranks.csv", "ranks.json")
+
+
+def publish(config_path: str | Path, leaderboard_dir: str | Path, out: str | Path) -> Path:
+    """Copy ``leaderboard_dir/<selection>/`` tables and figures, the config and provenance."""
+    src, out = Path(leaderboard_dir), Path(out)
+    selections = sorted(p.name for p in src.iterdir() if (p / "leaderboard.csv").exists()) \
+        if src.is_dir() else []
+    if not selections:
+        raise UserError(f"{src} holds no <selection>/leaderboard.csv to publish")
+    out.mkdir(parents=True, exist_ok=True)
+    for sel in selections:
+        (out / sel).mkdir(exist_ok=True)
+        for f in sorted((src / sel).iterdir()):
+            if f.name in TABLE_FILES or f.suffix == ".png":
+                shutil.copy2(f, out / sel / f.name)
+    shutil.copy2(config_path, out / "config.yaml")
+    provenance = {"code": git_commit(), "packages": package_versions(), "selections": selections,
+                  "config": str(config_path)}
+    (out / "provenance.json").write_text(json.dumps(provenance, indent=2, sort_keys=True))
+    return out
+
+
+def load_published(table: str | Path) -> tuple[dict[str, Any], Path]:
+    table = Path(table)
+    cfg = table / "config.yaml"
+    if not cfg.exists():
+        raise UserError(f"{table} is not a published table: {cfg.name} is missing "
+                        "(publish with `fairmedia publish`)")
+    return yaml.safe_load(cfg.read_text()), table

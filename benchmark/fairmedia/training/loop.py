@@ -1,0 +1,286 @@
+"""The training loop: one run = one (dataset, arch, method, attribute, seed, hyperparameters).
+
+Each epoch: train, score every val and test image, append a history row, save the epoch's weights
+and an atomic checkpoint. A rerun resumes after the last checkpointed epoch and — on CPU — ends
+bit-identical to an uninterrupted run, because every random draw comes from generators seeded by
+(seed, epoch) or restored from the checkpoint. A checkpoint is resumed only when its identity
+(configuration and the prepared data's content hash) is this run's; otherwise, or when it is
+damaged, the run starts afresh — saying why — and the earlier run's files are removed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import roc_auc_score
+from torch.utils.data import DataLoader
+
+from fairmedia.data.prepared import PreparedDataset, load_prepared
+from fairmedia.data.torch_dataset import PreparedImageDataset
+from fairmedia.errors import UserError
+from fairmedia.methods.registry import get_method, resolve_hparams
+from fairmedia.models.registry import build_model
+from fairmedia.training import accelerate, outputs, run_info
+from fairmedia.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
+from fairmedia.training.config import TrainConfig
+
+
+def _groups(prepared: PreparedDataset, attribute: str) -> tuple[np.ndarray, list[str]]:
+    if attribute == "any":
+        return np.zeros(len(prepared.metadata), dtype=np.int64), ["all"]
+    return prepared.attribute_codes(attribute)
+
+
+def _val_summary(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    meta = prepared.metadata.iloc[rows]
+    val = (meta["split"] == "val").to_numpy()
+    y, s = meta["y"].to_numpy()[val], scores[val]
+    out = {"val_auc": float(roc_auc_score(y, s)) if len(np.unique(y)) > 1 else float("nan")}
+    for attr in prepared.attributes:
+        g = meta[attr].astype(str).to_numpy()[val]
+        aucs = []
+        for name in sorted(np.unique(g)):
+            m = g == name
+            auc = float(roc_auc_score(y[m], s[m])) if len(np.unique(y[m])) > 1 else float("nan")
+            out[f"val_auc_{attr}={name}"] = auc
+            aucs.append(auc)
+        out[f"val_worst_auc_{attr}"] = float(np.nanmin(aucs)) if np.isfinite(aucs).any() else float("nan")
+    return out
+
+
+def _resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError(f"device {name!r} requested but CUDA is not available; use device: cpu")
+    return torch.device(name)
+
+
+@torch.no_grad()
+def score_rows(
+    method: Any, loader: DataLoader, device: torch.device,
+    accel: accelerate.Acceleration | None = None,
+) -> np.ndarray:
+    accel = accel or accelerate.Acceleration(device)
+    method.eval()
+    out = []
+    for x, _, a, _ in loader:
+        with accel.autocast():
+            logits = method.predict(accel.to_device(x), accel.to_device(a))
+        out.append(torch.sigmoid(logits.float()).cpu())
+    method.train()
+    return torch.cat(out).numpy()
+
+
+def remove_partial_files(out: Path) -> None:
+    """Half-written files of a killed job (``*.partial``) are never read; drop them on restart."""
+    for path in out.rglob("*.partial"):
+        path.unlink(missing_ok=True)
+
+
+# What a run writes besides its checkpoint; removed when a run starts afresh so that nothing of
+# an earlier, different run (other data, other configuration) sits beside the new one's files.
+RUN_OUTPUTS = ("run.json", "predictions.parquet", "epoch_scores.parquet", "history.csv")
+
+
+def clear_run_outputs(out: Path) -> None:
+    shutil.rmtree(out / "weights", ignore_errors=True)
+    shutil.rmtree(out / "tmp", ignore_errors=True)
+    for name in ("checkpoint.pt", *RUN_OUTPUTS):
+        (out / name).unlink(missing_ok=True)
+
+
+def _load_resumable(ckpt_path: Path, log) -> dict[str, Any] | None:
+    """The checkpoint, or None when there is none or it is damaged. A damaged one (empty, cut
+    short) cannot come from our atomic writes, only from outside (disk, copy): it is moved aside
+    to ``checkpoint.pt.corrupt`` for inspection and the run starts afresh, so a retry is not
+    blocked forever. One holding foreign objects is refused (load_checkpoint's UserError): this
+    program never writes such a file, and a person should look at it."""
+    if not ckpt_path.exists():
+        return None
+    try:
+        return load_checkpoint(ckpt_path)
+    except DamagedCheckpoint as err:
+        aside = ckpt_path.with_name(ckpt_path.name + ".corrupt")
+        os.replace(ckpt_path, aside)
+        log(f"{ckpt_path}: checkpoint is damaged ({err.reason}); moved it to {aside} and starting "
+            "afresh")
+        return None
+
+
+def _why_not_resumable(ckpt: dict[str, Any], identity: str, parts: dict[str, Any]) -> str | None:
+    """None when the checkpoint belongs to this run (same configuration, same data); else why not."""
+    if ckpt.get("identity") == identity:
+        return None
+    old = ckpt.get("identity_parts")
+    if not isinstance(old, dict):
+        return ("checkpoint records no hash of the prepared data it was trained on (written by an "
+                "older version), so it cannot be shown to belong to this dataset")
+    reasons = []
+    old_hash, new_hash = old.get("dataset_content_hash"), parts["dataset_content_hash"]
+    if old_hash != new_hash:
+        reasons.append(f"checkpoint was trained on prepared data with hash {str(old_hash)[:16]}, "
+                       f"this dataset has hash {new_hash[:16]}")
+    old_cfg, new_cfg = old.get("config") or {}, parts["config"]
+    changed = sorted(k for k in {*old_cfg, *new_cfg} if old_cfg.get(k) != new_cfg.get(k))
+    if changed:
+        reasons.append("checkpoint is from a different configuration ("
+                       + ", ".join(f"{k}: {old_cfg.get(k)!r} -> {new_cfg.get(k)!r}" for k in changed)
+                       + ")")
+    return "; ".join(reasons) or "checkpoint is from a different run identity"
+
+
+def train_run(cfg: TrainConfig, log=print) -> Path:
+    t0 = time.time()
+    out = Path(cfg.out)
+    prepared = load_prepared(cfg.prepared)
+    method_cls = get_method(cfg.method)
+    if cfg.attribute == "any" and method_cls.uses_attribute:
+        raise UserError(f"method {cfg.method!r} trains with the sensitive attribute; name one "
+                        f"(available: {prepared.attributes}) instead of 'any'")
+    if cfg.attribute != "any":
+        prepared.check_attribute(cfg.attribute)
+    if prepared.spatial_dims == 3 and not method_cls.supports_3d:
+        raise UserError(f"method {cfg.method!r} does not run on 3D data: {method_cls.unsupported_reason}")
+    hp = resolve_hparams(cfg.method, cfg.hparams, sample_seed=cfg.hparam_sample)
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    device = _resolve_device(cfg.device)
+    torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
+    accel = accelerate.resolve(device, amp=cfg.amp, channels_last=cfg.channels_last,
+                               compile=cfg.compile, pin_memory=cfg.pin_memory,
+                               spatial_dims=prepared.spatial_dims, log=log)
+
+    groups, group_names = _groups(prepared, cfg.attribute)
+    train_rows = prepared.indices("train")
+    eval_rows = np.concatenate([prepared.indices("val"), prepared.indices("test")])
+    if len(train_rows) == 0 or len(eval_rows) == 0:
+        raise UserError(f"{prepared.root}: needs train, val and test rows")
+    train_ds = PreparedImageDataset(prepared, train_rows, groups)
+    if cfg.augment:
+        from fairmedia.data.transforms import train_transform
+
+        train_ds.transform = train_transform(prepared.spatial_dims, tuple(prepared.images.shape[1:]))
+    eval_loader = DataLoader(
+        PreparedImageDataset(prepared, eval_rows, groups), batch_size=cfg.eval_batch_size,
+        shuffle=False, **accel.loader_options(cfg.num_workers),
+    )
+    steps = len(train_rows) // cfg.batch_size or 1
+    if cfg.max_steps_per_epoch:
+        steps = min(steps, cfg.max_steps_per_epoch)
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.arch, prepared.images.shape[1], spatial_dims=prepared.spatial_dims,
+                        pretrained=cfg.pretrained)
+    method = method_cls(model, len(group_names), hp, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                        epochs=cfg.epochs, steps_per_epoch=steps).to(device)
+    accel.prepare_model(method.model)
+    y_train = prepared.metadata["y"].to_numpy()[train_rows]
+
+    out.mkdir(parents=True, exist_ok=True)
+    remove_partial_files(out)
+    ckpt_path = out / "checkpoint.pt"
+    dataset_hash = prepared.content_hash(log)
+    identity = cfg.identity(dataset_hash)
+    identity_parts = {"config": cfg.identity_fields(), "dataset_content_hash": dataset_hash}
+    history: list[dict[str, Any]] = []
+    scores = np.zeros((0, len(eval_rows)), dtype=np.float32)
+    start_epoch = 0
+    ckpt = _load_resumable(ckpt_path, log)
+    if ckpt is not None:
+        why = _why_not_resumable(ckpt, identity, identity_parts)
+        if why:
+            log(f"{ckpt_path}: {why}; starting afresh")
+        else:
+            method.load_state_dict(ckpt["method"])
+            for name, opt in method.optimizers().items():
+                opt.load_state_dict(ckpt["optimizers"][name])
+            torch.set_rng_state(ckpt["rng"])
+            history, scores = ckpt["history"], ckpt["scores"].numpy()
+            start_epoch = int(ckpt["epoch"]) + 1
+            log(f"resuming {out} after epoch {start_epoch}/{cfg.epochs}")
+    if start_epoch == 0:
+        clear_run_outputs(out)
+
+    tag = f"[{cfg.method} {cfg.arch} {cfg.attribute} seed{cfg.seed}]"
+    for epoch in range(start_epoch, cfg.epochs):
+        te = time.time()
+        gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
+        sampler = method.train_sampler(y_train, groups[train_rows], gen)
+        loader = DataLoader(
+            train_ds, batch_size=cfg.batch_size, shuffle=sampler is None, sampler=sampler,
+            generator=gen, drop_last=len(train_rows) > cfg.batch_size,
+            **accel.loader_options(cfg.num_workers),
+        )
+        method.train()
+        logs: list[dict[str, float]] = []
+        for step, (x, y, a, _) in enumerate(loader):
+            if step >= steps:
+                break
+            with accel.autocast():  # bf16 autocast on a GPU when asked; a no-op otherwise
+                logs.append(method.update(accel.to_device(x), accel.to_device(y), accel.to_device(a)))
+        method.on_epoch_end(epoch)
+        epoch_scores = score_rows(method, eval_loader, device, accel)
+        scores = np.concatenate([scores, epoch_scores[None]], axis=0)
+        row = {"epoch": epoch, **pd.DataFrame(logs).mean().to_dict()}
+        row.update(_val_summary(prepared, eval_rows, epoch_scores))
+        row["seconds"] = time.time() - te
+        history.append(row)
+        save_atomic(method.eval_model().state_dict(), out / "weights" / f"epoch{epoch:03d}.pt")
+        save_atomic(
+            {"identity": identity, "identity_parts": identity_parts, "epoch": epoch,
+             "method": method.state_dict(),
+             "optimizers": {k: o.state_dict() for k, o in method.optimizers().items()},
+             "rng": torch.get_rng_state(), "history": history, "scores": torch.from_numpy(scores)},
+            ckpt_path,
+        )
+        worst = {k: v for k, v in row.items() if k.startswith("val_worst_auc_")}
+        worst_txt = "  ".join(f"worst-group AUC {v:.3f} ({k[14:]})" for k, v in worst.items())
+        log(f"{tag} epoch {epoch + 1}/{cfg.epochs}  loss {row.get('loss', float('nan')):.4f}  "
+            f"val AUC {row['val_auc']:.3f}  {worst_txt}  {row['seconds']:.1f}s")
+        sys.stdout.flush()
+
+    _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0, identity)
+    return out
+
+
+def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, scores: np.ndarray,
+            history: list[dict[str, Any]], hp: dict[str, Any], accel: accelerate.Acceleration,
+            t0: float, identity: str) -> None:
+    out = Path(cfg.out)
+    keep: set[int] = set()
+    for attr in prepared.attributes or ["any"]:
+        keep.update(outputs.selected_epochs(prepared, eval_rows, scores, attr).values())
+    for path in (out / "weights").glob("epoch*.pt"):
+        if int(path.stem[5:]) not in keep:  # only epochs some criterion selects are kept
+            path.unlink()
+    sel_attr = cfg.attribute if cfg.attribute != "any" else (prepared.attributes or ["any"])[0]
+    outputs.atomic_parquet(outputs.epoch_scores_frame(prepared, eval_rows, scores),
+                           out / "epoch_scores.parquet")
+    outputs.atomic_parquet(outputs.predictions_frame(prepared, eval_rows, scores, sel_attr),
+                           out / "predictions.parquet")
+    hist = pd.DataFrame(history)
+    outputs.atomic_text(hist.to_csv(index=False), out / "history.csv")
+    info = {
+        "config": asdict(cfg), "hparams": hp, "seed": cfg.seed, "identity": identity,
+        "dataset_manifest": {**{k: prepared.manifest.get(k) for k in ("dataset", "card_version", "n",
+                                                                     "image_shape", "options")},
+                             "content_hash": prepared.content_hash()},
+        "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
+        "code": run_info.git_commit(), "packages": run_info.package_versions(),
+        "device": run_info.device_info(accel.device), "acceleration": accel.describe(),
+        "scheduler": run_info.scheduler_info(),
+        "wall_seconds": time.time() - t0,
+        "train_seconds_per_epoch": float(hist["seconds"].mean()) if len(hist) else None,
+    }
+    outputs.write_run_json(out, info)
+    shutil.rmtree(out / "tmp", ignore_errors=True)

@@ -1,0 +1,88 @@
+"""Writing a run's outputs (data contract 2): epoch scores, predictions per selection, history."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fairmedia.data.prepared import PreparedDataset
+from fairmedia.training.checkpoint import atomic_target
+from fairmedia.training.selection import SELECTIONS, select_epoch, val_auc_by_epoch
+
+
+def atomic_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Written beside ``path`` then renamed; a failed write (disk full) is a UserError naming
+    ``path``, the partial file removed and any previous ``path`` untouched."""
+    with atomic_target(path) as tmp:
+        df.to_parquet(tmp, index=False)
+
+
+def atomic_text(text: str, path: Path) -> None:
+    with atomic_target(path) as tmp:
+        tmp.write_text(text)
+
+
+def epoch_scores_frame(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """Long table: one row per (epoch, val/test image)."""
+    meta = prepared.metadata.iloc[rows]
+    n_epochs = scores.shape[0]
+    return pd.DataFrame(
+        {
+            "epoch": np.repeat(np.arange(n_epochs), len(rows)),
+            "sample_id": np.tile(meta["sample_id"].to_numpy(), n_epochs),
+            "split": np.tile(meta["split"].to_numpy(), n_epochs),
+            "score": scores.reshape(-1).astype(np.float64),
+        }
+    )
+
+
+def selected_epochs(
+    prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray, attribute: str
+) -> dict[str, int]:
+    meta = prepared.metadata.iloc[rows]
+    val = (meta["split"] == "val").to_numpy()
+    groups = meta[attribute].astype(str).to_numpy()[val] if attribute != "any" else np.zeros(val.sum())
+    overall, per_group = val_auc_by_epoch(scores[:, val], meta["y"].to_numpy()[val], groups)
+    return {c: select_epoch(c, overall, per_group) for c in SELECTIONS}
+
+
+def predictions_frame(
+    prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray, attribute: str
+) -> pd.DataFrame:
+    meta = prepared.metadata.iloc[rows]
+    parts = []
+    for criterion, epoch in selected_epochs(prepared, rows, scores, attribute).items():
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sample_id": meta["sample_id"].to_numpy(),
+                    "patient_id": meta["patient_id"].to_numpy(),
+                    "split": meta["split"].to_numpy(),
+                    "y": meta["y"].to_numpy(),
+                    "score": scores[epoch].astype(np.float64),
+                    "selection": criterion,
+                    "epoch": epoch,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def write_run_json(out: Path, info: dict[str, Any]) -> None:
+    atomic_text(json.dumps(info, indent=2, sort_keys=True, default=str), out / "run.json")
+
+
+def load_epoch_scores(run_dir: str | Path, prepared: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:
+    """Read a finished run's ``epoch_scores.parquet`` back as (row indices into the prepared
+    metadata, epochs × rows score matrix) — the inverse of :func:`epoch_scores_frame`."""
+    long = pd.read_parquet(Path(run_dir) / "epoch_scores.parquet")
+    wide = long.pivot(index="sample_id", columns="epoch", values="score")
+    position = pd.Series(np.arange(len(prepared.metadata)), index=prepared.metadata["sample_id"])
+    first_epoch = long[long["epoch"] == long["epoch"].min()]
+    order = first_epoch["sample_id"].to_numpy()  # keep the run's row order (val then test)
+    rows = position.loc[order].to_numpy()
+    return rows, wide.loc[order].to_numpy().T

@@ -1,0 +1,109 @@
+"""Evaluate one finished run for one evaluation attribute and one model-selection criterion.
+
+The epoch is re-selected from the saved per-epoch val scores *for the evaluation attribute*
+(worst-group selection depends on it even when training did not), then the selected val/test
+scores go through ``fairmedia.metrics.evaluate_predictions`` (threshold fitted on val, metrics on
+test). Post-processing runs, which keep no per-epoch scores, are read from ``predictions.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fairmedia.data.prepared import PreparedDataset, load_prepared
+from fairmedia.errors import UserError
+from fairmedia.layout import intersection_parts
+from fairmedia.metrics import evaluate_predictions
+from fairmedia.metrics.groups import INTERSECTION_SEP
+from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
+from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
+
+
+def _read_run_json(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "run.json"
+    if not path.exists():
+        raise UserError(f"{run_dir} is not a finished run: {path.name} is missing")
+    return json.loads(path.read_text())
+
+
+def _with_intersection(prepared: PreparedDataset, attribute: str) -> tuple[PreparedDataset, list[str]]:
+    parts = intersection_parts(attribute)
+    for part in parts:
+        prepared.check_attribute(part)
+    if len(parts) == 1:
+        return prepared, parts
+    meta = prepared.metadata.copy()
+    meta[attribute] = meta[parts].astype(str).agg(INTERSECTION_SEP.join, axis=1)
+    return PreparedDataset(prepared.root, meta, prepared.images, prepared.manifest), parts
+
+
+def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: str, selection: str
+                         ) -> pd.DataFrame:
+    """Val and test rows of the model that ``selection`` picks for ``attribute``."""
+    if selection not in SELECTIONS:
+        raise UserError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
+    if (run_dir / "epoch_scores.parquet").exists():
+        rows, scores = load_epoch_scores(run_dir, prepared)
+        preds = predictions_frame(prepared, rows, scores, attribute)
+    else:
+        preds = pd.read_parquet(run_dir / "predictions.parquet")
+    preds = preds[preds["selection"] == selection]
+    if preds.empty:
+        raise UserError(f"{run_dir / 'predictions.parquet'} has no rows for selection {selection!r}")
+    return preds.reset_index(drop=True)
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if pd.notna(value) else None
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    attribute: str,
+    selection: str,
+    out_dir: str | Path,
+    *,
+    prepared_dir: str | Path | None = None,
+    bootstrap: int = 0,
+    threshold: str = "youden",
+    min_group_size: int = 20,
+    seed: int = 0,
+) -> dict[str, Any]:
+    run_dir, out = Path(run_dir), Path(out_dir)
+    info = _read_run_json(run_dir)
+    prepared = load_prepared(prepared_dir or info["config"]["prepared"], need_images=False)
+    prepared, parts = _with_intersection(prepared, attribute)
+    preds = selected_predictions(run_dir, prepared, attribute, selection)
+    columns = ["sample_id", *dict.fromkeys([*parts, attribute])]
+    df = preds.merge(prepared.metadata[columns], on="sample_id", how="left", validate="many_to_one")
+    report = evaluate_predictions(
+        df, parts, intersect=len(parts) > 1, threshold=threshold, bootstrap=bootstrap,
+        min_group_size=min_group_size, seed=seed, source=str(run_dir / "predictions.parquet"),
+    )
+    val = df[df["split"] == "val"]
+    overall, per_group = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
+                                          val[attribute].astype(str).to_numpy())
+    finite = per_group[0][~pd.isna(per_group[0])]
+    report["run"] = {
+        "run_dir": str(run_dir), "method": info["config"]["method"], "arch": info["config"]["arch"],
+        "train_attribute": info["config"]["attribute"], "seed": info["config"]["seed"],
+        "selection": selection, "attribute": attribute, "epoch": int(preds["epoch"].iloc[0]),
+        "hparams": info.get("hparams", {}),
+        # Validation numbers of the selected model: what hyperparameter selection may look at.
+        "val": {"auc": _finite(overall[0]), "auc_worst": _finite(finite.min()) if len(finite) else None},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    test = df[df["split"] == "test"]
+    scored = pd.DataFrame({
+        "sample_id": test["sample_id"], "patient_id": test["patient_id"], "y": test["y"],
+        "score": test["score"], "group": test[attribute].astype(str),
+    })
+    if "decision" in test:
+        scored["decision"] = test["decision"]
+    atomic_parquet(scored.reset_index(drop=True), out / "scored.parquet")
+    atomic_text(json.dumps(report, indent=2, sort_keys=True), out / "metrics.json")
+    return report
