@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from fairmedia.data.synthetic import write_synthetic
+from fairmedia.evaluation.run_evaluation import evaluate_run
 from fairmedia.training.config import TrainConfig
 from fairmedia.training.loop import train_run
-from fairmedia.training.run_evaluation import evaluate_run
 
 
 def _erm_report(tmp: Path, preset: str) -> tuple[dict, pd.DataFrame]:

@@ -9,10 +9,10 @@ import pytest
 from fairmedia.data.aggregate import aggregate_prepared
 from fairmedia.data.prepared import load_prepared, write_prepared
 from fairmedia.errors import UserError
+from fairmedia.evaluation.run_evaluation import evaluate_run
+from fairmedia.evaluation.transfer import evaluate_transfer, transfer_predict
 from fairmedia.training.config import TrainConfig
 from fairmedia.training.loop import train_run
-from fairmedia.training.run_evaluation import evaluate_run
-from fairmedia.training.transfer import evaluate_transfer, transfer_predict
 
 SEX = {"sex": "sex"}
 

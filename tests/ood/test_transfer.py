@@ -12,8 +12,8 @@ import torch
 from sklearn.metrics import roc_curve
 
 from fairmedia.errors import UserError
-from fairmedia.training.run_evaluation import evaluate_run
-from fairmedia.training.transfer import evaluate_transfer, transfer_predict
+from fairmedia.evaluation.run_evaluation import evaluate_run
+from fairmedia.evaluation.transfer import evaluate_transfer, transfer_predict
 
 
 def _youden(y, s):

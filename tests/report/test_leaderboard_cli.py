@@ -8,7 +8,7 @@ import pytest
 from fairmedia.cli import main
 from fairmedia.metrics.directions import direction
 from fairmedia.report.collect import collect
-from fairmedia.report.synthetic_runs import write_runs
+from fairmedia.testing.synthetic_runs import write_runs
 
 BLOCKS = [("synthA", "sex"), ("synthB", "sex"), ("synthC", "age")]
 METHODS = {"erm": 0.0, "gdro": 0.8, "resampling": 0.0}

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from fairmedia.report.synthetic_runs import make_test_set, score_test_set
 from fairmedia.stats.paired_bootstrap import bootstrap_block, patient_weights
 from fairmedia.stats.weighted_auc import replicate_aucs
+from fairmedia.testing.synthetic_runs import make_test_set, score_test_set
 
 
 def test_replicate_aucs_match_sklearn_with_weights_and_ties():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from fairmedia.training.run_evaluation import evaluate_run
+from fairmedia.evaluation.run_evaluation import evaluate_run
 
 NAME = "evaluate-run"
 HELP = "evaluate a finished run for one attribute and one model-selection criterion"

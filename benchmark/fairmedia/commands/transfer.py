@@ -48,7 +48,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fairmedia.training.transfer import evaluate_transfer, transfer_predict
+    from fairmedia.evaluation.transfer import evaluate_transfer, transfer_predict
 
     if args.action == "predict":
         out = transfer_predict(args.run_dir, args.target, args.out, _pairs(args.map),

@@ -16,7 +16,7 @@ from fairmedia.metrics.group_table import group_table
 
 _PUBLIC = {
     "bootstrap_difference": "fairmedia.metrics.bootstrap",
-    "evaluate_predictions": "fairmedia.metrics.report",
+    "evaluate_predictions": "fairmedia.metrics.fairness_report",
     "choose_threshold": "fairmedia.metrics.thresholds",
 }
 __all__ = ["group_table", *_PUBLIC]

@@ -34,9 +34,9 @@ def _sklearn_side_by_side(n_test: int, n_boot: int) -> tuple[float, float]:
     """Seconds per run for the vectorised replicate AUC and for sklearn (extrapolated)."""
     from sklearn.metrics import roc_auc_score
 
-    from fairmedia.report.synthetic_runs import make_test_set, score_test_set
     from fairmedia.stats.paired_bootstrap import patient_weights
     from fairmedia.stats.weighted_auc import replicate_aucs
+    from fairmedia.testing.synthetic_runs import make_test_set, score_test_set
 
     rng = np.random.default_rng(0)
     test = make_test_set(n_test, rng)
@@ -60,7 +60,7 @@ def _sklearn_side_by_side(n_test: int, n_boot: int) -> tuple[float, float]:
 
 def run(args: argparse.Namespace) -> int:
     from fairmedia.report.pipeline import write_leaderboard
-    from fairmedia.report.synthetic_runs import write_runs
+    from fairmedia.testing.synthetic_runs import write_runs
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(args.keep or tmp)

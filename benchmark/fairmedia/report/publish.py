@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from fairmedia.errors import UserError
-from fairmedia.training.run_info import git_commit, package_versions
+from fairmedia.provenance import git_commit, package_versions
 
 TABLE_FILES = ("leaderboard.csv", "leaderboard.md", "leaderboard.tex", "significance.csv",
                "ranks.csv", "ranks.json")

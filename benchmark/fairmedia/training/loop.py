@@ -24,12 +24,13 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader
 
+from fairmedia import provenance
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
 from fairmedia.methods.registry import get_method, resolve_hparams
 from fairmedia.models.registry import build_model
-from fairmedia.training import accelerate, outputs, run_info
+from fairmedia.training import accelerate, outputs
 from fairmedia.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
 from fairmedia.training.config import TrainConfig
 
@@ -276,9 +277,9 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
                                                                      "image_shape", "options")},
                              "content_hash": prepared.content_hash()},
         "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
-        "code": run_info.git_commit(), "packages": run_info.package_versions(),
-        "device": run_info.device_info(accel.device), "acceleration": accel.describe(),
-        "scheduler": run_info.scheduler_info(),
+        "code": provenance.git_commit(), "packages": provenance.package_versions(),
+        "device": provenance.device_info(accel.device), "acceleration": accel.describe(),
+        "scheduler": provenance.scheduler_info(),
         "wall_seconds": time.time() - t0,
         "train_seconds_per_epoch": float(hist["seconds"].mean()) if len(hist) else None,
     }

@@ -33,13 +33,13 @@ from torch.utils.data import DataLoader
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
+from fairmedia.evaluation.run_evaluation import selected_predictions
 from fairmedia.methods.base import Method
 from fairmedia.methods.registry import get_method
 from fairmedia.metrics import evaluate_predictions
 from fairmedia.metrics.thresholds import choose_threshold, parse_rule
 from fairmedia.models.registry import build_model
 from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, selected_epochs
-from fairmedia.training.run_evaluation import selected_predictions
 from fairmedia.training.selection import SELECTIONS
 
 CHECK_ROWS = 32  # source rows re-scored to prove a checkpoint reproduces its run

@@ -1,4 +1,5 @@
-"""Provenance recorded in ``run.json``: code version, package versions, device, SLURM job."""
+"""Provenance recorded in ``run.json`` and published tables: code version, package versions,
+device, SLURM job. Imports no torch at module level: publishing a table needs none."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 REPO = Path(__file__).resolve().parents[3]
 PACKAGES = ("torch", "torchvision", "monai", "numpy", "pandas", "scikit-learn", "fairmedia-bench")
@@ -40,6 +42,8 @@ def package_versions() -> dict[str, str | None]:
 
 
 def device_info(device: torch.device) -> dict[str, Any]:
+    import torch
+
     info: dict[str, Any] = {"type": device.type, "torch_threads": torch.get_num_threads(),
                             "host": platform.node()}
     if device.type == "cuda":

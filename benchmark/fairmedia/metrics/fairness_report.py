@@ -27,7 +27,7 @@ from fairmedia.metrics.inputs import (
     score_column,
     split_column,
 )
-from fairmedia.metrics.statistics import FairnessStatistics
+from fairmedia.metrics.report_numbers import FairnessStatistics
 from fairmedia.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
 
 CI_LEVEL = 0.95

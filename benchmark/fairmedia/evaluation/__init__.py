@@ -1,0 +1,1 @@
+"""Evaluation of finished runs: run evaluation, transfer evaluation, post-processing."""
