@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fairmedia-installed
 CORES ?= 2
 
-.PHONY: demo test lint clean-results
+.PHONY: demo test lint docs clean-results
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -25,6 +25,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Regenerate the doc sections that are command output (docs/methods.md's table); a test fails
+# when they are stale.
+docs: $(STAMP)
+	$(PY) -m fairmedia.report.generated_docs
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,8 +17,6 @@ from fairmedia.errors import UserError
 from fairmedia.methods.catalog import MethodFacts, method_catalog
 from fairmedia.models.catalog import arch_names
 
-RUNS = layout.RUNS
-PREPARED = layout.PREPARED
 TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
 
 
@@ -127,7 +125,7 @@ class Run:
 
     @property
     def path(self) -> str:
-        return f"{RUNS}/{self.dataset}/{self.arch}/{self.method}/{self.attribute}/seed{self.seed}"
+        return layout.run_dir(self.dataset, self.arch, self.method, self.attribute, self.seed)
 
 
 def runs(config: dict[str, Any]) -> list[Run]:
@@ -153,7 +151,7 @@ def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
 
 
 def metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
-    return [f"{r.path}/eval/{a}/{selection}/metrics.json"
+    return [f"{layout.eval_dir(r.path, a, selection)}/{layout.METRICS}"
             for r in runs(config) for a in eval_attributes(config, r)]
 
 
@@ -208,8 +206,6 @@ def post_args(config: dict[str, Any], method: str) -> str:
 
 
 # -- Out-of-distribution evaluation and aggregated datasets (docs/ood.md) ---------------------
-TRANSFER = layout.TRANSFER
-TRANSFER_LEADERBOARD = layout.TRANSFER_LEADERBOARD
 
 
 def merge_aggregates(config: dict[str, Any]) -> None:
@@ -230,7 +226,7 @@ def aggregate_command(config: dict[str, Any], name: str, out: str) -> str:
     spec = config["aggregate"][name]
     parts = ["aggregate", "--name", shlex.quote(name), "--out", shlex.quote(out)]
     for member in spec["datasets"]:
-        parts += ["--member", shlex.quote(f"{member}={PREPARED}/{member}"),
+        parts += ["--member", shlex.quote(f"{member}={layout.prepared_dir(member)}"),
                   "--card", shlex.quote(f"{member}={config['datasets'][member]['card']}")]
     for concept in spec["attributes"]:
         if concept != "source":
@@ -257,8 +253,7 @@ def transfer_pairs(config: dict[str, Any]) -> dict[tuple[str, str], dict[str, st
 
 
 def transfer_path(source: str, target: str, run: Run) -> str:
-    return (f"{TRANSFER}/{layout.pair_name(source, target)}/{run.arch}/{run.method}/{run.attribute}/"
-            f"seed{run.seed}")
+    return layout.transfer_dir(source, target, run.arch, run.method, run.attribute, run.seed)
 
 
 def transfer_runs(config: dict[str, Any]) -> list[tuple[str, str, Run, list[str]]]:
@@ -277,7 +272,7 @@ def transfer_runs(config: dict[str, Any]) -> list[tuple[str, str, Run, list[str]
 
 
 def transfer_metrics_targets(config: dict[str, Any], selection: str) -> list[str]:
-    return [f"{transfer_path(s, t, r)}/eval/{a}/{selection}/metrics.json"
+    return [f"{layout.eval_dir(transfer_path(s, t, r), a, selection)}/{layout.METRICS}"
             for s, t, r, attrs in transfer_runs(config) for a in attrs]
 
 
@@ -286,7 +281,7 @@ def transfer_leaderboard_targets(config: dict[str, Any]) -> list[str]:
     if not transfer_pairs(config):
         return []
     selections = config.get("selections", ["overall", "worst_group"])
-    return [f"{TRANSFER_LEADERBOARD}/{s}/leaderboard.md" for s in selections]
+    return [f"{layout.leaderboard_dir(s, transfer=True)}/leaderboard.md" for s in selections]
 
 
 def transfer_resources(config: dict[str, Any], source: str, arch: str, attempt: int
@@ -295,15 +290,6 @@ def transfer_resources(config: dict[str, Any], source: str, arch: str, attempt: 
     job gets proportionally more)."""
     res = train_resources(config, source, arch)
     return {**res, "runtime": max(5, res["runtime"] // 4) * attempt}
-
-
-def write_listing(path: str, files: Any) -> None:
-    """The leaderboard's ``--include-from`` file (a file: a paper-scale grid has too many inputs
-    for a command line)."""
-    from pathlib import Path
-
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("".join(f"{f}\n" for f in files))
 
 
 def transfer_map_args(config: dict[str, Any], source: str, target: str) -> str:

@@ -1,4 +1,9 @@
-"""Names of the data contracts' paths (docs/contracts.md).
+"""Every path of the data contracts (docs/contracts.md), in one place.
+
+The workflow rules, the grid, the training loop, the evaluation and the report read their paths
+from here. Each function takes the values that name a path; called without them it returns the
+Snakemake pattern (``results/runs/{dataset}/{arch}/{method}/{attribute}/seed{seed}``), so a rule
+and the code that writes or reads a file can never spell it differently.
 
 Every path component is a safe name (``config_checks.SAFE_NAME``: letters and digits with single
 ``_ . -`` between them), so a path copied into a shell never runs or redirects anything. Two
@@ -10,14 +15,120 @@ file names.
 
 from __future__ import annotations
 
-RUNS = "results/runs"
-PREPARED = "results/prepared"
-TRANSFER = "results/transfer"
-LEADERBOARD = "results/leaderboard"
+from dataclasses import dataclass
+from pathlib import Path
+
+from fairmedia.errors import UserError
+
+RESULTS = "results"
+PREPARED = f"{RESULTS}/prepared"
+RUNS = f"{RESULTS}/runs"
+TRANSFER = f"{RESULTS}/transfer"
+LEADERBOARD = f"{RESULTS}/leaderboard"
 TRANSFER_LEADERBOARD = f"{LEADERBOARD}/transfer"
+LOGS = f"{RESULTS}/logs"
+
+# Contract 1: a prepared dataset folder.
+MANIFEST = "manifest.json"
+METADATA = "metadata.parquet"
+IMAGES = "images.npy"
+PREPARED_FILES = (METADATA, IMAGES, MANIFEST)
+
+# Contracts 2 and 3: a run folder (a post-processing run has no epoch scores, weights or checkpoint).
+RUN_JSON = "run.json"
+PREDICTIONS = "predictions.parquet"
+EPOCH_SCORES = "epoch_scores.parquet"
+HISTORY = "history.csv"
+CHECKPOINT = "checkpoint.pt"
+WEIGHTS = "weights"
+TRAIN_LOG = "train.log"
+POSTPROCESS_LOG = "postprocess.log"
+TRANSFER_JSON = "transfer.json"
+TRANSFER_LOG = "transfer.log"
+
+# Contract 4: an evaluation folder inside a run.
+METRICS = "metrics.json"
+SCORED = "scored.parquet"
+EVALUATE_LOG = "evaluate.log"
+
+# Contract 5: a leaderboard folder (tables, figures, and the list of metrics files it read).
+LEADERBOARD_INPUTS = "inputs.txt"
 
 INTERSECTION_JOIN = "__x__"
 PAIR_JOIN = "__to__"
+SEED_PREFIX = "seed"
+
+
+def prepared_dir(dataset: str = "{dataset}") -> str:
+    return f"{PREPARED}/{dataset}"
+
+
+def run_dir(dataset: str = "{dataset}", arch: str = "{arch}", method: str = "{method}",
+            attribute: str = "{attribute}", seed: int | str = "{seed}", *, root: str = RUNS) -> str:
+    """``attribute`` is the training attribute (``any`` for attribute-free methods)."""
+    return f"{root}/{dataset}/{arch}/{method}/{attribute}/{SEED_PREFIX}{seed}"
+
+
+def transfer_dir(source: str = "{source}", target: str = "{target}", arch: str = "{arch}",
+                 method: str = "{method}", attribute: str = "{train_attribute}",
+                 seed: int | str = "{seed}") -> str:
+    return run_dir(pair_name(source, target), arch, method, attribute, seed, root=TRANSFER)
+
+
+def eval_dir(run: str | Path, attribute: str = "{attribute}", selection: str = "{selection}") -> str:
+    return f"{run}/eval/{attribute}/{selection}"
+
+
+def weights_file(run: str | Path, epoch: int) -> Path:
+    return Path(run) / WEIGHTS / f"epoch{epoch:03d}.pt"
+
+
+def weights_epoch(path: Path) -> int:
+    """The epoch of a ``weights/epochNNN.pt`` file."""
+    return int(path.stem.removeprefix("epoch"))
+
+
+def leaderboard_dir(selection: str = "{selection}", *, transfer: bool = False) -> str:
+    return f"{TRANSFER_LEADERBOARD if transfer else LEADERBOARD}/{selection}"
+
+
+def log_file(rule: str, name: str) -> str:
+    return f"{LOGS}/{rule}/{name}.log"
+
+
+# Where metrics.json files sit below a runs (or transfer) root.
+METRICS_GLOB = f"*/*/*/*/{SEED_PREFIX}*/eval/*/*/{METRICS}"
+
+
+@dataclass(frozen=True)
+class EvalPath:
+    """What the path of one ``metrics.json`` says (contract 4)."""
+
+    dataset: str
+    arch: str
+    method: str
+    train_attribute: str
+    seed: int
+    attribute: str
+    selection: str
+    run_dir: Path
+    eval_dir: Path
+
+
+def parse_metrics_path(metrics_file: Path, root: Path) -> EvalPath:
+    """Read the run and evaluation that a ``metrics.json`` below ``root`` belongs to."""
+    parts = metrics_file.relative_to(root).parts
+    if len(parts) != 9 or parts[5] != "eval" or parts[8] != METRICS:
+        raise UserError(f"{metrics_file}: expected {run_dir(root=str(root))}/eval/{{attribute}}/"
+                        f"{{selection}}/{METRICS}")
+    dataset, arch, method, train_attr, seed_dir, _, attribute, selection, _ = parts
+    try:
+        seed = int(seed_dir.removeprefix(SEED_PREFIX))
+    except ValueError:
+        raise UserError(f"{metrics_file}: folder {seed_dir!r} should be {SEED_PREFIX}<integer>") from None
+    run = root.joinpath(dataset, arch, method, train_attr, seed_dir)
+    return EvalPath(dataset, arch, method, train_attr, seed, attribute, selection, run,
+                    metrics_file.parent)
 
 
 def intersection_name(*attributes: str) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import torch
 
-from fairmedia.data.adapters.image_decode import check_relative_paths
+from fairmedia.data.adapters._image_decode import check_relative_paths
 from fairmedia.data.prepared import load_prepared
 from fairmedia.errors import UserError
 from fairmedia.training.checkpoint import load_checkpoint, save_atomic

@@ -2,26 +2,23 @@
 # through the prepared-dataset contract from its members' prepared folders (docs/ood.md).
 import re
 
-# After the checks in common.smk: each aggregate becomes a dataset key, so the train, evaluate
-# and leaderboard rules cover it like any other dataset.
-grid.merge_aggregates(config)
-AGGREGATES = list(config.get("aggregate") or {})
+AGGREGATES = list(config.get("aggregate") or {})  # dataset keys too (common.smk merged them)
 
 
 rule aggregate:
     input:
-        lambda wc: [f"{PREPARED}/{m}/manifest.json" for m in config["aggregate"][wc.dataset]["datasets"]],
+        lambda wc: [f"{layout.prepared_dir(m)}/{layout.MANIFEST}" for m in config["aggregate"][wc.dataset]["datasets"]],
     output:
-        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
-        metadata=f"{PREPARED}/{{dataset}}/metadata.parquet",
-        images=f"{PREPARED}/{{dataset}}/images.npy",
+        manifest=f"{PREPARED_DIR}/{layout.MANIFEST}",
+        metadata=f"{PREPARED_DIR}/{layout.METADATA}",
+        images=f"{PREPARED_DIR}/{layout.IMAGES}",
     wildcard_constraints:
         dataset="|".join(re.escape(a) for a in AGGREGATES) or "(?!)",
     params:
         cli=FAIRMEDIA,
-        command=lambda wc: grid.aggregate_command(config, wc.dataset, f"{PREPARED}/{wc.dataset}"),
+        command=lambda wc: grid.aggregate_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
-        "results/logs/aggregate/{dataset}.log",
+        layout.log_file("aggregate", "{dataset}"),
     resources:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],

@@ -21,20 +21,19 @@ try:
     grid.check_config(config)
 except UserError as err:
     raise WorkflowError(f"invalid config: {err}") from None
+# Resolved once, before any rule computes its outputs: each aggregate becomes a dataset key, so
+# the train, evaluate and leaderboard rules (and the declared figures) cover it like any other.
+grid.merge_aggregates(config)
 
 # Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
 FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
-RUNS = grid.RUNS
-PREPARED = grid.PREPARED
 SELECTIONS = config["selections"]
 _ALL_METHODS = method_catalog()  # read from source: planning never imports torch
 # A method wildcard is a registered name, optionally with a sampled-hyperparameter suffix @hpK.
 TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post") + r")(@hp\d+)?"
 POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"
-
-
-# Path components are safe names (benchmark/fairmedia/config_checks.py); a method may carry its @hpK suffix,
-# an evaluation attribute may be an intersection of two (benchmark/fairmedia/layout.py).
+# Path components are safe names (fairmedia/config_checks.py); a method may carry its @hpK suffix,
+# an evaluation attribute may be an intersection of two (fairmedia/layout.py).
 _NAME = config_checks.SAFE_NAME.strip("^$")
 
 
@@ -48,8 +47,16 @@ wildcard_constraints:
     selection="|".join(SELECTIONS),
 
 
+# The contracts' paths as Snakemake patterns (fairmedia/layout.py holds every one of them).
+PREPARED_DIR = layout.prepared_dir()
+RUN_DIR = layout.run_dir()
+EVAL_RUN_DIR = layout.run_dir(attribute="{train_attribute}")
+EVAL_DIR = layout.eval_dir(EVAL_RUN_DIR)
+LEADERBOARD_DIR = layout.leaderboard_dir()
+
+
 def leaderboard_targets():
-    return [f"results/leaderboard/{s}/leaderboard.md" for s in SELECTIONS]
+    return [f"{layout.leaderboard_dir(s)}/leaderboard.md" for s in SELECTIONS]
 
 
 def figure_outputs():
@@ -63,12 +70,7 @@ def figure_outputs():
         names.add(f"pareto_{run.dataset}")
         for attr in grid.eval_attributes(config, run):
             names.add(f"groups_{run.dataset}_{attr}_{run.arch}")
-    return [f"results/leaderboard/{{selection}}/{safe_name(n)}.png" for n in sorted(names)]
-
-
-def run_dir(wc, attribute=None):
-    attr = attribute or wc.attribute
-    return f"{RUNS}/{wc.dataset}/{wc.arch}/{wc.method}/{attr}/seed{wc.seed}"
+    return [f"{LEADERBOARD_DIR}/{safe_name(n)}.png" for n in sorted(names)]
 
 
 def print_leaderboards():
@@ -80,7 +82,6 @@ def print_leaderboards():
             print(f"\n{path}:\n\n{path.read_text()}")
 
 
-RUN_DIR = f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}"
 # Planning cost is per job: a plain value or wildcard pattern is cheaper than a function, so
 # functions are used only where the value really varies (per-dataset/arch overrides, retries).
 _HAS_OVERRIDES = bool(config.get("resources", {}).get("train", {}).get("overrides"))
@@ -116,11 +117,4 @@ def optional_train_resources():
 def base_run(wc):
     base = config["post_base"]
     attr = wc.attribute if grid.uses_attribute(base) else "any"
-    return f"{RUNS}/{wc.dataset}/{wc.arch}/{base}/{attr}/seed{wc.seed}"
-
-
-def write_listing(path, files):
-    """Only this config's runs enter a table. The list goes through a file, not the command line:
-    a paper-scale grid has tens of thousands of inputs."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text("".join(f"{f}\n" for f in files))
+    return layout.run_dir(wc.dataset, wc.arch, base, attr, wc.seed)

@@ -1,21 +1,21 @@
-# Evaluation (DESIGN.md, contract 4): one metrics.json per run × evaluation attribute × selection,
+# Evaluation (docs/contracts.md, contract 4): one metrics.json per run × evaluation attribute × selection,
 # plus the selected model's scored test rows for the paired bootstrap of the leaderboard.
 
 
 rule evaluate:
     input:
-        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/run.json",
+        run=f"{EVAL_RUN_DIR}/{layout.RUN_JSON}",
     output:
-        metrics=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/metrics.json",
-        scored=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/scored.parquet",
+        metrics=f"{EVAL_DIR}/{layout.METRICS}",
+        scored=f"{EVAL_DIR}/{layout.SCORED}",
     params:
         cli=FAIRMEDIA,
-        out=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}",
+        out=EVAL_DIR,
         bootstrap=config["evaluation"]["bootstrap"],
         threshold=config["evaluation"]["threshold"],
         min_group_size=config["evaluation"]["min_group_size"],
     log:
-        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/eval/{{attribute}}/{{selection}}/evaluate.log",
+        f"{EVAL_DIR}/{layout.EVALUATE_LOG}",
     group:
         "evaluate"
     resources:

@@ -1,16 +1,16 @@
-# Prepared-dataset contract (DESIGN.md, contract 1): metadata.parquet, images.npy, manifest.json.
+# Prepared-dataset contract (docs/contracts.md, contract 1): metadata.parquet, images.npy, manifest.json.
 
 
 rule prepare:
     output:
-        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
-        metadata=f"{PREPARED}/{{dataset}}/metadata.parquet",
-        images=f"{PREPARED}/{{dataset}}/images.npy",
+        manifest=f"{PREPARED_DIR}/{layout.MANIFEST}",
+        metadata=f"{PREPARED_DIR}/{layout.METADATA}",
+        images=f"{PREPARED_DIR}/{layout.IMAGES}",
     params:
         cli=FAIRMEDIA,
-        command=lambda wc: grid.prepare_command(config, wc.dataset, f"{PREPARED}/{wc.dataset}"),
+        command=lambda wc: grid.prepare_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
-        "results/logs/prepare/{dataset}.log",
+        layout.log_file("prepare", "{dataset}"),
     resources:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],

@@ -1,15 +1,15 @@
-# Runs (DESIGN.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
+# Runs (docs/contracts.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
 # attribute "any". Post-processing runs (contract 3) read their base run's predictions.
 
 
 rule train:
     input:
-        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
+        manifest=f"{PREPARED_DIR}/{layout.MANIFEST}",
     output:
-        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/run.json",
-        predictions=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/predictions.parquet",
-        epoch_scores=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/epoch_scores.parquet",
-        history=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/history.csv",
+        run=f"{RUN_DIR}/{layout.RUN_JSON}",
+        predictions=f"{RUN_DIR}/{layout.PREDICTIONS}",
+        epoch_scores=f"{RUN_DIR}/{layout.EPOCH_SCORES}",
+        history=f"{RUN_DIR}/{layout.HISTORY}",
     wildcard_constraints:
         method=TRAIN_METHODS,
     params:
@@ -19,7 +19,7 @@ rule train:
         # variants, its hyperparameters): planning pays per function-valued param and job.
         extra=lambda wc: f"--method {grid.base_method(wc.method)} {grid.train_args(config, wc.method)}",
     log:
-        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/train.log",
+        f"{RUN_DIR}/{layout.TRAIN_LOG}",
     group:
         "train"  # one SLURM job per run unless --group-components train=N (docs/cluster.md)
     resources:
@@ -43,22 +43,25 @@ rule train:
 
 rule postprocess:
     input:
-        manifest=f"{PREPARED}/{{dataset}}/manifest.json",
-        base=lambda wc: f"{base_run(wc)}/run.json",
+        manifest=f"{PREPARED_DIR}/{layout.MANIFEST}",
+        # The base run's files that the post-processing driver reads (FairPrune also reads the
+        # selected epoch's weights/, which the base run keeps for every selected epoch).
+        base=lambda wc: f"{base_run(wc)}/{layout.RUN_JSON}",
+        base_scores=lambda wc: f"{base_run(wc)}/{layout.EPOCH_SCORES}",
     output:
-        run=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/run.json",
-        predictions=f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/predictions.parquet",
+        run=f"{RUN_DIR}/{layout.RUN_JSON}",
+        predictions=f"{RUN_DIR}/{layout.PREDICTIONS}",
     wildcard_constraints:
         method=POST_METHODS or "(?!)",
     params:
         cli=FAIRMEDIA,
         method=lambda wc: grid.base_method(wc.method),
-        prepared=lambda wc: f"{PREPARED}/{wc.dataset}",
+        prepared=PREPARED_DIR,
         base=base_run,
-        out=lambda wc: run_dir(wc),
+        out=RUN_DIR,
         extra=lambda wc: grid.post_args(config, wc.method),
     log:
-        f"{RUNS}/{{dataset}}/{{arch}}/{{method}}/{{attribute}}/seed{{seed}}/postprocess.log",
+        f"{RUN_DIR}/{layout.POSTPROCESS_LOG}",
     resources:
         mem_mb=4000,
         runtime=30,

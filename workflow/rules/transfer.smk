@@ -3,31 +3,34 @@
 # threshold fitted on the source's val split; one leaderboard ranks every direction (docs/ood.md).
 import re
 
-TRANSFER = grid.TRANSFER
 _TRANSFER_KEYS = "|".join(re.escape(k) for k in config["datasets"]) or "(?!)"
-_TRANSFER_RUN = f"{TRANSFER}/{{source}}__to__{{target}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}"
+_TRANSFER_RUN = layout.transfer_dir()
+_SOURCE_RUN = layout.run_dir("{source}", attribute="{train_attribute}")
+_TRANSFER_EVAL = layout.eval_dir(_TRANSFER_RUN)
 
 
 rule transfer_predict:
     input:
-        run=f"{RUNS}/{{source}}/{{arch}}/{{method}}/{{train_attribute}}/seed{{seed}}/run.json",
-        target=f"{PREPARED}/{{target}}/manifest.json",
+        # run.json is written last, after the weights/ of every selected epoch that this reads.
+        run=f"{_SOURCE_RUN}/{layout.RUN_JSON}",
+        epoch_scores=f"{_SOURCE_RUN}/{layout.EPOCH_SCORES}",
+        target=f"{layout.prepared_dir('{target}')}/{layout.MANIFEST}",
     output:
-        predictions=f"{_TRANSFER_RUN}/predictions.parquet",
-        info=f"{_TRANSFER_RUN}/transfer.json",
+        predictions=f"{_TRANSFER_RUN}/{layout.PREDICTIONS}",
+        info=f"{_TRANSFER_RUN}/{layout.TRANSFER_JSON}",
     wildcard_constraints:
         source=_TRANSFER_KEYS,
         target=_TRANSFER_KEYS,
     params:
         cli=FAIRMEDIA,
-        run=lambda wc: f"{RUNS}/{wc.source}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
-        target=lambda wc: f"{PREPARED}/{wc.target}",
-        out=lambda wc: f"{TRANSFER}/{wc.source}__to__{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
+        run=_SOURCE_RUN,
+        target=layout.prepared_dir("{target}"),
+        out=_TRANSFER_RUN,
         maps=lambda wc: grid.transfer_map_args(config, wc.source, wc.target),
         device=config["train"]["device"],
         threads=config["train"]["threads"],
     log:
-        f"{_TRANSFER_RUN}/transfer.log",
+        f"{_TRANSFER_RUN}/{layout.TRANSFER_LOG}",
     resources:
         gpu=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["gpu"],
         cpus_per_task=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["cpus"],
@@ -40,22 +43,22 @@ rule transfer_predict:
 
 rule transfer_evaluate:
     input:
-        predictions=f"{_TRANSFER_RUN}/predictions.parquet",
+        predictions=f"{_TRANSFER_RUN}/{layout.PREDICTIONS}",
     output:
-        metrics=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/metrics.json",
-        scored=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/scored.parquet",
+        metrics=f"{_TRANSFER_EVAL}/{layout.METRICS}",
+        scored=f"{_TRANSFER_EVAL}/{layout.SCORED}",
     wildcard_constraints:
         source=_TRANSFER_KEYS,
         target=_TRANSFER_KEYS,
     params:
         cli=FAIRMEDIA,
-        dir=lambda wc: f"{TRANSFER}/{wc.source}__to__{wc.target}/{wc.arch}/{wc.method}/{wc.train_attribute}/seed{wc.seed}",
-        out=f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}",
+        dir=_TRANSFER_RUN,
+        out=_TRANSFER_EVAL,
         bootstrap=config["evaluation"]["bootstrap"],
         threshold=config["evaluation"]["threshold"],
         min_group_size=config["evaluation"]["min_group_size"],
     log:
-        f"{_TRANSFER_RUN}/eval/{{attribute}}/{{selection}}/evaluate.log",
+        f"{_TRANSFER_EVAL}/{layout.EVALUATE_LOG}",
     group:
         "evaluate"
     resources:
@@ -68,38 +71,20 @@ rule transfer_evaluate:
         "--min-group-size {params.min_group_size:q} > {log:q} 2>&1"
 
 
-# The dataset column of this table is the direction {source}__to__{target}: each direction is a cell
-# of its own, ranked and significance-tested like an in-distribution dataset.
-rule transfer_leaderboard:
+# The dataset column of this table is the direction {source}__to__{target}: each direction is a
+# cell of its own, ranked and significance-tested like an in-distribution dataset.
+use rule leaderboard as transfer_leaderboard with:
     input:
         lambda wc: grid.transfer_metrics_targets(config, wc.selection),
     output:
-        md=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.md",
-        csv=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.csv",
-        tex=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/leaderboard.tex",
-        significance=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/significance.csv",
-        ranks=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/ranks.csv",
+        md=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.md",
+        csv=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.csv",
+        tex=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.tex",
+        significance=f"{layout.leaderboard_dir(transfer=True)}/significance.csv",
+        ranks=f"{layout.leaderboard_dir(transfer=True)}/ranks.csv",
     params:
-        cli=FAIRMEDIA,
-        runs=TRANSFER,
-        out=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}",
-        metrics=config["leaderboard"]["metrics"],
-        bootstrap=config["leaderboard"]["bootstrap"],
-        correction=config["leaderboard"]["correction"],
-        baseline=config["baseline"],
-        figures="" if config["leaderboard"]["figures"] else "--no-figures",
-        listing=f"{grid.TRANSFER_LEADERBOARD}/{{selection}}/inputs.txt",
+        runs=layout.TRANSFER,
+        out=layout.leaderboard_dir(transfer=True),
+        figures="--no-figures",
     log:
-        "results/logs/leaderboard/transfer-{selection}.log",
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=30,
-    run:
-        grid.write_listing(params.listing, input)
-        shell(
-            "{params.cli} leaderboard --runs {params.runs:q} --selection {wildcards.selection:q} "
-            "--out {params.out:q} --include-from {params.listing:q} --metrics {params.metrics:q} "
-            "--bootstrap {params.bootstrap:q} --correction {params.correction:q} "
-            "--baseline {params.baseline:q} --jobs {threads} {params.figures} --quiet > {log:q} 2>&1"
-        )
+        layout.log_file("leaderboard", "transfer-{selection}"),

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairmedia import __version__
+from fairmedia import __version__, layout
 from fairmedia.errors import UserError
 
 REQUIRED_COLUMNS = ("sample_id", "patient_id", "split", "y")
 VALID_SPLITS = {"train", "val", "test"}
-FILES = ("metadata.parquet", "images.npy", "manifest.json")
+FILES = layout.PREPARED_FILES
 
 
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:

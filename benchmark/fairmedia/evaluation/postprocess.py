@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairmedia import provenance
+from fairmedia import layout, provenance
 from fairmedia.data.prepared import load_prepared
 from fairmedia.errors import UserError
 from fairmedia.methods.post_base import PostContext
@@ -27,13 +27,13 @@ COLUMNS = ["sample_id", "patient_id", "split", "y", "score", "selection", "epoch
 
 
 def _base_info(base: Path) -> dict:
-    for name in ("run.json", "epoch_scores.parquet"):
+    for name in (layout.RUN_JSON, layout.EPOCH_SCORES):
         if not (base / name).exists():
             raise UserError(f"base run {base} has no {name}; is it a finished training run?")
     try:
-        return json.loads((base / "run.json").read_text())
+        return json.loads((base / layout.RUN_JSON).read_text())
     except json.JSONDecodeError as err:
-        raise UserError(f"{base / 'run.json'} is not valid JSON: {err}") from None
+        raise UserError(f"{base / layout.RUN_JSON} is not valid JSON: {err}") from None
 
 
 def postprocess_run(base: str | Path, method: str, attribute: str, prepared_dir: str | Path,
@@ -79,8 +79,8 @@ def postprocess_run(base: str | Path, method: str, attribute: str, prepared_dir:
     predictions = pd.concat(blocks, ignore_index=True)
     predictions = predictions[COLUMNS + (["decision"] if "decision" in predictions else [])]
     out.mkdir(parents=True, exist_ok=True)
-    outputs.atomic_parquet(predictions, out / "predictions.parquet")
-    outputs.atomic_text(pd.DataFrame(history).to_csv(index=False), out / "history.csv")
+    outputs.atomic_parquet(predictions, out / layout.PREDICTIONS)
+    outputs.atomic_text(pd.DataFrame(history).to_csv(index=False), out / layout.HISTORY)
     config = {"base": str(base), "method": method, "attribute": attribute,
               "prepared": str(prepared_dir), "out": str(out), "seed": seed,
               "hparams": dict(hparams or {}), "hparam_sample": hparam_sample,
@@ -92,4 +92,4 @@ def postprocess_run(base: str | Path, method: str, attribute: str, prepared_dir:
         "fit": fits, "code": provenance.git_commit(), "packages": provenance.package_versions(),
         "wall_seconds": time.time() - t0,
     })
-    return out / "predictions.parquet"
+    return out / layout.PREDICTIONS

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.errors import UserError
 from fairmedia.layout import intersection_parts
@@ -24,7 +25,7 @@ from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
 
 
 def _read_run_json(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run.json"
+    path = run_dir / layout.RUN_JSON
     if not path.exists():
         raise UserError(f"{run_dir} is not a finished run: {path.name} is missing")
     return json.loads(path.read_text())
@@ -46,11 +47,11 @@ def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: st
     """Val and test rows of the model that ``selection`` picks for ``attribute``."""
     if selection not in SELECTIONS:
         raise UserError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
-    if (run_dir / "epoch_scores.parquet").exists():
+    if (run_dir / layout.EPOCH_SCORES).exists():
         rows, scores = load_epoch_scores(run_dir, prepared)
         preds = predictions_frame(prepared, rows, scores, attribute)
     else:
-        preds = pd.read_parquet(run_dir / "predictions.parquet")
+        preds = pd.read_parquet(run_dir / layout.PREDICTIONS)
     preds = preds[preds["selection"] == selection]
     if preds.empty:
         raise UserError(f"{run_dir / 'predictions.parquet'} has no rows for selection {selection!r}")
@@ -82,7 +83,7 @@ def evaluate_run(
     df = preds.merge(prepared.metadata[columns], on="sample_id", how="left", validate="many_to_one")
     report = evaluate_predictions(
         df, parts, intersect=len(parts) > 1, threshold=threshold, bootstrap=bootstrap,
-        min_group_size=min_group_size, seed=seed, source=str(run_dir / "predictions.parquet"),
+        min_group_size=min_group_size, seed=seed, source=str(run_dir / layout.PREDICTIONS),
     )
     val = df[df["split"] == "val"]
     overall, per_group = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
@@ -104,6 +105,6 @@ def evaluate_run(
     })
     if "decision" in test:
         scored["decision"] = test["decision"]
-    atomic_parquet(scored.reset_index(drop=True), out / "scored.parquet")
-    atomic_text(json.dumps(report, indent=2, sort_keys=True), out / "metrics.json")
+    atomic_parquet(scored.reset_index(drop=True), out / layout.SCORED)
+    atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
@@ -47,11 +48,11 @@ CHECK_TOLERANCE = 1e-3  # on probabilities; CPU reproduces to ~1e-7, GPU kernels
 
 
 def read_run(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run.json"
+    path = run_dir / layout.RUN_JSON
     if not path.exists():
         raise UserError(f"{run_dir} is not a finished run: run.json is missing")
     info = json.loads(path.read_text())
-    if not (run_dir / "epoch_scores.parquet").exists():
+    if not (run_dir / layout.EPOCH_SCORES).exists():
         raise UserError(f"{run_dir}: no epoch_scores.parquet — post-processing runs keep no "
                         "weights of their own and cannot be transferred; transfer their base run")
     return info
@@ -68,7 +69,7 @@ def rebuild_method(info: dict[str, Any], source: PreparedDataset, n_groups: int)
 
 
 def load_epoch(method: Method, run_dir: Path, epoch: int) -> None:
-    path = run_dir / "weights" / f"epoch{epoch:03d}.pt"
+    path = layout.weights_file(run_dir, epoch)
     if not path.exists():
         raise UserError(f"{path} is missing: the run kept only the epochs its selection criteria "
                         "pick for the attributes of its prepared dataset")
@@ -159,7 +160,7 @@ def transfer_predict(run_dir: str | Path, target_dir: str | Path, out_dir: str |
         again = score(method, source, rows[:k], src_groups, src_shape[1:], dev, batch_size)
         diff = float(np.max(np.abs(again - scores[epoch, :k]))) if k else 0.0
         if diff > CHECK_TOLERANCE:
-            raise UserError(f"{run_dir}/weights/epoch{epoch:03d}.pt does not reproduce the run's "
+            raise UserError(f"{layout.weights_file(run_dir, epoch)} does not reproduce the run's "
                             f"recorded scores (max difference {diff:.2g}); the run folder was "
                             "changed after training")
         check_diff = max(check_diff, diff)
@@ -174,7 +175,7 @@ def transfer_predict(run_dir: str | Path, target_dir: str | Path, out_dir: str |
         for attribute, per in epochs.items() for selection, epoch in per.items()
     ]
     out.mkdir(parents=True, exist_ok=True)
-    atomic_parquet(pd.concat(parts, ignore_index=True), out / "predictions.parquet")
+    atomic_parquet(pd.concat(parts, ignore_index=True), out / layout.PREDICTIONS)
     record = {
         "source_run": str(run_dir), "source_prepared": str(source.root),
         "target_prepared": str(target.root), "source_dataset": source.manifest.get("dataset"),
@@ -220,7 +221,7 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
     target = load_prepared(record["target_prepared"], need_images=False)
     rule = parse_rule(threshold)
     t, epoch, n_fit = source_threshold(run_dir, source, attribute, selection, str(rule))
-    preds = pd.read_parquet(tdir / "predictions.parquet")
+    preds = pd.read_parquet(tdir / layout.PREDICTIONS)
     preds = preds[(preds["attribute"] == attribute) & (preds["selection"] == selection)]
     if preds.empty or int(preds["epoch"].iloc[0]) != epoch:
         raise UserError(f"{tdir / 'predictions.parquet'} does not hold epoch {epoch} that "
@@ -231,7 +232,7 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
                                                  validate="one_to_one")
     report = evaluate_predictions(
         df, [attribute], threshold=f"fixed:{float(t)!r}", bootstrap=bootstrap,
-        min_group_size=min_group_size, seed=seed, source=str(tdir / "predictions.parquet"),
+        min_group_size=min_group_size, seed=seed, source=str(tdir / layout.PREDICTIONS),
     )
     report["threshold"] = {"value": t, "rule": str(rule), "fitted_on": "source val",
                            "n_fit": n_fit, "source_run": str(run_dir)}
@@ -248,6 +249,6 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
         "sample_id": df["sample_id"], "patient_id": df["patient_id"], "y": df["y"],
         "score": df["score"], "group": df[attribute].astype(str),
     })
-    atomic_parquet(scored.reset_index(drop=True), out / "scored.parquet")
-    atomic_text(json.dumps(report, indent=2, sort_keys=True), out / "metrics.json")
+    atomic_parquet(scored.reset_index(drop=True), out / layout.SCORED)
+    atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report

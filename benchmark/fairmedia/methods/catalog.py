@@ -11,10 +11,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-METHODS_DIR = Path(__file__).resolve().parent
+from fairmedia.discovery import plugin_files
 
 
 @dataclass(frozen=True)
@@ -62,11 +61,15 @@ def _class_attributes(node: ast.ClassDef) -> dict[str, ast.expr]:
 @cache
 def method_catalog() -> dict[str, MethodFacts]:
     classes: dict[str, tuple[list[str], dict[str, ast.expr], bool]] = {}
-    for path in sorted(METHODS_DIR.glob("*.py")):
+    # Registrations come from the plug-in modules only; base classes may live in any module
+    # (``_averaging.py`` holds SWA's and SWAD's).
+    plugins = set(plugin_files("fairmedia.methods"))
+    for path in sorted(next(iter(plugins)).parent.glob("*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef):
                 bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
-                registered = any(isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
+                registered = path in plugins and any(
+                    isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
                 classes[node.name] = (bases, _class_attributes(node), registered)
 
     def lookup(cls: str, attr: str) -> ast.expr | None:

@@ -18,6 +18,7 @@ from sklearn.metrics import roc_auc_score
 from torch.func import functional_call, grad, vmap
 from torch.utils.data import DataLoader
 
+from fairmedia import layout
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
 from fairmedia.methods.base import HParam
@@ -44,7 +45,7 @@ class FairPrune(PostProcessor):
 
     def _load_network(self) -> torch.nn.Module:
         ctx = self.context
-        path = ctx.base_run / "weights" / f"epoch{ctx.epoch:03d}.pt"
+        path = layout.weights_file(ctx.base_run, ctx.epoch)
         if not path.exists():
             raise UserError(f"fairprune needs the base run's weights {path} (the epoch this "
                             "selection uses); was the base run finished?")

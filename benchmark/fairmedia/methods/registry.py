@@ -5,8 +5,6 @@ Every module of the package is imported on first use, so adding a method never e
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
 import numpy as np
@@ -14,7 +12,6 @@ import numpy as np
 from fairmedia.errors import UserError
 
 METHODS: dict[str, type] = {}
-_INFRA = {"base", "registry", "post_base", "samplers", "catalog"}
 
 
 def register(cls: type) -> type:
@@ -28,11 +25,9 @@ def register(cls: type) -> type:
 
 
 def _load_all() -> None:
-    import fairmedia.methods as pkg
+    from fairmedia.discovery import import_plugins
 
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if info.name not in _INFRA and not info.name.startswith("_"):
-            importlib.import_module(f"fairmedia.methods.{info.name}")
+    import_plugins("fairmedia.methods")
 
 
 def available_methods() -> dict[str, type]:

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import ast
 from functools import cache
-from pathlib import Path
 
-MODELS_DIR = Path(__file__).resolve().parent
+from fairmedia.discovery import plugin_files
 
 
 @cache
 def arch_names() -> list[str]:
     names = []
-    for path in sorted(MODELS_DIR.glob("*.py")):
+    for path in plugin_files("fairmedia.models"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef):
                 for dec in node.decorator_list:

@@ -55,13 +55,9 @@ class FeatureClassifier(nn.Module):
 
 
 def _load_all() -> None:
-    # Importing the modules registers their architectures.
-    from fairmedia.models import small_cnn, torchvision_2d  # noqa: F401
+    from fairmedia.discovery import import_plugins
 
-    try:
-        from fairmedia.models import monai_3d  # noqa: F401
-    except ImportError:
-        pass
+    import_plugins("fairmedia.models")
 
 
 def available_archs() -> dict[str, ArchSpec]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fairmedia.data.adapters.image_decode import decode_images, load_image
+from fairmedia.data.adapters._image_decode import decode_images, load_image
 
 DESCRIPTION = "images/s preparing N images (2 workers); array reads vs on-the-fly decoding"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
+from fairmedia import layout
 from fairmedia.report.leaderboard import BLOCK
 from fairmedia.stats.paired_bootstrap import bootstrap_block
 
@@ -25,7 +26,7 @@ def _block_task(args: tuple) -> pd.DataFrame:
     key, runs, baseline, metrics, n_boot, seed = args
     scored, missing = {}, []
     for method, run_seed, eval_dir in runs:
-        path = Path(eval_dir) / "scored.parquet"
+        path = Path(eval_dir) / layout.SCORED
         if not path.exists():
             missing.append(method)
             continue

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from fairmedia import layout
 from fairmedia.errors import UserError
 from fairmedia.metrics.directions import direction
 
 LONG_COLUMNS = ["dataset", "attribute", "arch", "method", "seed", "selection", "metric", "value",
                 "run_dir"]
-_PATTERN = "*/*/*/*/seed*/eval/*/*/metrics.json"
 
 
 def _has_direction(name: str) -> bool:
@@ -73,7 +73,7 @@ def find_metric_files(runs: Path, selection: str | None = None,
     """All ``metrics.json`` files under ``runs`` (optionally of one selection, and only those in
     ``include`` — the workflow passes the files its config produces, so runs of other configs
     left in the same folder never enter a table), sorted."""
-    files = sorted(runs.glob(_PATTERN))
+    files = sorted(runs.glob(layout.METRICS_GLOB))
     if selection is not None:
         files = [f for f in files if f.parent.name == selection]
     if include is not None:
@@ -89,16 +89,10 @@ def read_include_list(path: str | Path) -> set[Path]:
 
 def parse_run_path(metrics_file: Path, runs: Path) -> dict[str, object]:
     """Read dataset, arch, method, train attribute, seed, attribute and selection from the path."""
-    parts = metrics_file.relative_to(runs).parts
-    dataset, arch, method, train_attr, seed_dir, _eval, attribute, selection, _ = parts
-    try:
-        seed = int(seed_dir.removeprefix("seed"))
-    except ValueError as err:
-        raise UserError(f"{metrics_file}: folder {seed_dir!r} should be seed<integer>") from err
-    run_dir = runs.joinpath(dataset, arch, method, train_attr, seed_dir)
-    return {"dataset": dataset, "arch": arch, "method": method, "train_attribute": train_attr,
-            "seed": seed, "attribute": attribute, "selection": selection,
-            "run_dir": str(run_dir), "eval_dir": str(metrics_file.parent)}
+    p = layout.parse_metrics_path(metrics_file, runs)
+    return {"dataset": p.dataset, "arch": p.arch, "method": p.method, "train_attribute": p.train_attribute,
+            "seed": p.seed, "attribute": p.attribute, "selection": p.selection,
+            "run_dir": str(p.run_dir), "eval_dir": str(p.eval_dir)}
 
 
 def collect(runs: str | Path, selection: str | None = None,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fairmedia import layout
+
 VARIANT_SEP = "@hp"
 KEYS = ["dataset", "attribute", "arch"]
 
@@ -26,7 +28,7 @@ def val_table(eval_table: pd.DataFrame) -> pd.DataFrame:
     """Validation numbers recorded by ``evaluate-run`` for each evaluated run of ``eval_table``."""
     rows = []
     for rec in eval_table.to_dict("records"):
-        run = json.loads((Path(rec["eval_dir"]) / "metrics.json").read_text()).get("run", {})
+        run = json.loads((Path(rec["eval_dir"]) / layout.METRICS).read_text()).get("run", {})
         val = run.get("val") or {}
         rows.append({**{k: rec[k] for k in [*KEYS, "method", "seed"]},
                      "val_auc": val.get("auc"), "val_auc_worst": val.get("auc_worst")})

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from fairmedia import grid
+from fairmedia import grid, layout
 from fairmedia.config_checks import validate_config_file
 from fairmedia.errors import UserError
 from fairmedia.report.collect import flatten_metrics
@@ -56,7 +56,8 @@ def reproduce_cell(table: str | Path, cell: str, workdir: str | Path, cores: int
     (workdir / "config.yaml").write_text(yaml.safe_dump(narrowed, sort_keys=False))
     selections = narrowed.get("selections", ["overall", "worst_group"])
     targets = [t for s in selections for t in grid.metrics_targets(narrowed, s)
-               if f"/{method}/" in t and f"/eval/{attribute}/" in t]
+               if (p := layout.parse_metrics_path(Path(t), Path(layout.RUNS))).method == method
+               and p.attribute == attribute]
     # Targets go before --configfile, which takes several values.
     cmd = [str(Path(sys.executable).with_name("snakemake")), *targets, "-s", str(REPO / "Snakefile"),
            "-d", str(workdir), "--cores", str(cores), "--configfile", str(workdir / "config.yaml")]

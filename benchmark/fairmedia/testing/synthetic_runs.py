@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from fairmedia import layout
+
 ATTRIBUTE_FREE = {"erm", "sam", "swa", "swad"}
 
 
@@ -93,10 +95,10 @@ def write_runs(root: Path, blocks: list[tuple[str, str]], methods: dict[str, flo
                     scored = test.copy()
                     scored["score"] = score_test_set(test, base_separation + effect,
                                                      group_penalty, run_rng)
-                    out = (root / dataset / arch / method / train_attr / f"seed{s}" / "eval"
-                           / attribute / selection)
+                    run = layout.run_dir(dataset, arch, method, train_attr, s, root=str(root))
+                    out = Path(layout.eval_dir(run, attribute, selection))
                     out.mkdir(parents=True, exist_ok=True)
-                    scored.to_parquet(out / "scored.parquet", index=False)
+                    scored.to_parquet(out / layout.SCORED, index=False)
                     report = metrics_report(scored, attribute)
-                    (out / "metrics.json").write_text(json.dumps(report))
+                    (out / layout.METRICS).write_text(json.dumps(report))
     return root

@@ -24,7 +24,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader
 
-from fairmedia import provenance
+from fairmedia import layout, provenance
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
@@ -90,13 +90,13 @@ def remove_partial_files(out: Path) -> None:
 
 # What a run writes besides its checkpoint; removed when a run starts afresh so that nothing of
 # an earlier, different run (other data, other configuration) sits beside the new one's files.
-RUN_OUTPUTS = ("run.json", "predictions.parquet", "epoch_scores.parquet", "history.csv")
+RUN_OUTPUTS = (layout.RUN_JSON, layout.PREDICTIONS, layout.EPOCH_SCORES, layout.HISTORY)
 
 
 def clear_run_outputs(out: Path) -> None:
-    shutil.rmtree(out / "weights", ignore_errors=True)
+    shutil.rmtree(out / layout.WEIGHTS, ignore_errors=True)
     shutil.rmtree(out / "tmp", ignore_errors=True)
-    for name in ("checkpoint.pt", *RUN_OUTPUTS):
+    for name in (layout.CHECKPOINT, *RUN_OUTPUTS):
         (out / name).unlink(missing_ok=True)
 
 
@@ -189,7 +189,7 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
 
     out.mkdir(parents=True, exist_ok=True)
     remove_partial_files(out)
-    ckpt_path = out / "checkpoint.pt"
+    ckpt_path = out / layout.CHECKPOINT
     dataset_hash = prepared.content_hash(log)
     identity = cfg.identity(dataset_hash)
     identity_parts = {"config": cfg.identity_fields(), "dataset_content_hash": dataset_hash}
@@ -236,7 +236,7 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         row.update(_val_summary(prepared, eval_rows, epoch_scores))
         row["seconds"] = time.time() - te
         history.append(row)
-        save_atomic(method.eval_model().state_dict(), out / "weights" / f"epoch{epoch:03d}.pt")
+        save_atomic(method.eval_model().state_dict(), layout.weights_file(out, epoch))
         save_atomic(
             {"identity": identity, "identity_parts": identity_parts, "epoch": epoch,
              "method": method.state_dict(),
@@ -261,16 +261,16 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
     keep: set[int] = set()
     for attr in prepared.attributes or ["any"]:
         keep.update(outputs.selected_epochs(prepared, eval_rows, scores, attr).values())
-    for path in (out / "weights").glob("epoch*.pt"):
-        if int(path.stem[5:]) not in keep:  # only epochs some criterion selects are kept
+    for path in (out / layout.WEIGHTS).glob("epoch*.pt"):
+        if layout.weights_epoch(path) not in keep:  # only epochs some criterion selects are kept
             path.unlink()
     sel_attr = cfg.attribute if cfg.attribute != "any" else (prepared.attributes or ["any"])[0]
     outputs.atomic_parquet(outputs.epoch_scores_frame(prepared, eval_rows, scores),
-                           out / "epoch_scores.parquet")
+                           out / layout.EPOCH_SCORES)
     outputs.atomic_parquet(outputs.predictions_frame(prepared, eval_rows, scores, sel_attr),
-                           out / "predictions.parquet")
+                           out / layout.PREDICTIONS)
     hist = pd.DataFrame(history)
-    outputs.atomic_text(hist.to_csv(index=False), out / "history.csv")
+    outputs.atomic_text(hist.to_csv(index=False), out / layout.HISTORY)
     info = {
         "config": asdict(cfg), "hparams": hp, "seed": cfg.seed, "identity": identity,
         "dataset_manifest": {**{k: prepared.manifest.get(k) for k in ("dataset", "card_version", "n",

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset
 from fairmedia.training.checkpoint import atomic_target
 from fairmedia.training.selection import SELECTIONS, select_epoch, val_auc_by_epoch
@@ -73,13 +74,13 @@ def predictions_frame(
 
 
 def write_run_json(out: Path, info: dict[str, Any]) -> None:
-    atomic_text(json.dumps(info, indent=2, sort_keys=True, default=str), out / "run.json")
+    atomic_text(json.dumps(info, indent=2, sort_keys=True, default=str), out / layout.RUN_JSON)
 
 
 def load_epoch_scores(run_dir: str | Path, prepared: PreparedDataset) -> tuple[np.ndarray, np.ndarray]:
     """Read a finished run's ``epoch_scores.parquet`` back as (row indices into the prepared
     metadata, epochs × rows score matrix) — the inverse of :func:`epoch_scores_frame`."""
-    long = pd.read_parquet(Path(run_dir) / "epoch_scores.parquet")
+    long = pd.read_parquet(Path(run_dir) / layout.EPOCH_SCORES)
     wide = long.pivot(index="sample_id", columns="epoch", values="score")
     position = pd.Series(np.arange(len(prepared.metadata)), index=prepared.metadata["sample_id"])
     first_epoch = long[long["epoch"] == long["epoch"].min()]

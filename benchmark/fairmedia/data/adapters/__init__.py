@@ -7,18 +7,16 @@ One module per dataset (the card's ``adapter`` key names it); each exposes
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from types import ModuleType
 
 from fairmedia.errors import UserError
 
 
 def available_adapters() -> list[str]:
-    import fairmedia.data.adapters as pkg
+    """Adapter module names by the plug-in rule (fairmedia/discovery.py), read without importing."""
+    from fairmedia.discovery import plugin_names
 
-    skip = {"attribute_rules", "image_decode"}
-    names = (i.name for i in pkgutil.iter_modules(pkg.__path__))
-    return sorted(n for n in names if not n.startswith("_") and n not in skip)
+    return plugin_names("fairmedia.data.adapters")
 
 
 def get_adapter(name: str) -> ModuleType:

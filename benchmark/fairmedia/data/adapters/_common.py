@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fairmedia.data.adapters.attribute_rules import apply_attribute_rules, parse_numbers
-from fairmedia.data.adapters.image_decode import check_relative_paths, decode_images
+from fairmedia.data.adapters._attribute_rules import apply_attribute_rules, parse_numbers
+from fairmedia.data.adapters._image_decode import check_relative_paths, decode_images
 from fairmedia.data.prepared import file_sha256, validate_metadata, write_prepared
 from fairmedia.data.splits import patient_split
 from fairmedia.errors import UserError

@@ -25,8 +25,8 @@ import pandas as pd
 from scipy import ndimage
 
 from fairmedia.data.adapters._common import finish
+from fairmedia.data.adapters._image_decode import check_free_space, drop_rows
 from fairmedia.data.adapters._volume_io import read_volume
-from fairmedia.data.adapters.image_decode import check_free_space, drop_rows
 from fairmedia.data.prepared import ImageArrayWriter
 from fairmedia.data.transforms import intensity
 from fairmedia.errors import UserError

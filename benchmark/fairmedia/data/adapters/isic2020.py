@@ -8,8 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from fairmedia.data.adapters._attribute_rules import parse_numbers
 from fairmedia.data.adapters._common import finish, hash_sources, image_paths, locate, read_table
-from fairmedia.data.adapters.attribute_rules import parse_numbers
 from fairmedia.errors import UserError
 
 KEY = "ISIC_2020_Training_GroundTruth.csv"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from fairmedia.data.adapters._attribute_rules import parse_numbers
 from fairmedia.data.adapters._common import (
     finish,
     hash_sources,
@@ -16,7 +17,6 @@ from fairmedia.data.adapters._common import (
     require_columns,
     uncertain_label,
 )
-from fairmedia.data.adapters.attribute_rules import parse_numbers
 from fairmedia.errors import UserError
 
 OFFICIAL = {"train": "train", "validate": "val", "test": "test"}

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairmedia.data.adapters._attribute_rules import parse_numbers
 from fairmedia.data.adapters._common import finish, hash_sources, locate, read_table
-from fairmedia.data.adapters.attribute_rules import parse_numbers
 from fairmedia.errors import UserError
 
 KEY = "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv"

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairmedia.data.adapters._attribute_rules import parse_numbers
 from fairmedia.data.adapters._common import finish, hash_sources, locate, require_columns
-from fairmedia.data.adapters.attribute_rules import parse_numbers
 from fairmedia.errors import UserError
 
 

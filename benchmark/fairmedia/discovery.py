@@ -1,0 +1,31 @@
+"""The one discovery rule for plug-ins: every module of a plug-in package (``methods/``,
+``models/``, ``data/adapters/``) whose name does not start with ``_``.
+
+The planning catalogs read those modules' source (no import: planning must not pay torch's
+import) and the runtime registries import the same modules, so the two always see the same files.
+A module that registers nothing (a package's own infrastructure, such as ``methods/base.py``)
+contributes nothing; helpers that are no plug-in and would fail as one start with ``_``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def plugin_files(package: str) -> list[Path]:
+    """The plug-in modules of ``package`` (``"fairmedia.methods"``), sorted by name."""
+    folder = PACKAGE_ROOT.joinpath(*package.split(".")[1:])
+    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+
+
+def plugin_names(package: str) -> list[str]:
+    return [p.stem for p in plugin_files(package)]
+
+
+def import_plugins(package: str) -> None:
+    """Import every plug-in module of ``package``; importing a module registers what it defines."""
+    for name in plugin_names(package):
+        importlib.import_module(f"{package}.{name}")
