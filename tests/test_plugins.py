@@ -105,7 +105,8 @@ def test_a_config_naming_them_plans(repo_copy, tmp_path):
 
 def test_the_new_method_and_architecture_train_two_steps(repo_copy, tmp_path):
     prepared = tmp_path / "prepared"
-    assert _fairmedia(repo_copy, "synth", "--out", str(prepared), "--n", "200", "--size", "16").returncode == 0
+    res = _fairmedia(repo_copy, "synth", "--out", str(prepared), "--n", "200", "--size", "16")
+    assert res.returncode == 0, res.stderr[-3000:]
     res = _fairmedia(repo_copy, "train", "--prepared", str(prepared), "--out", str(tmp_path / "run"),
                      "--arch", "cnn-copy", "--method", "erm-copy", "--epochs", "1",
                      "--max-steps-per-epoch", "2", "--batch-size", "16")
