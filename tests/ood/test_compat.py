@@ -7,6 +7,7 @@ import copy
 import pytest
 
 from fairmedia import grid
+from fairmedia.data.cards import load_card
 from fairmedia.errors import UserError
 
 REAL = {
@@ -17,6 +18,20 @@ REAL = {
     "odir": {"card": "odir5k", "root": "/data/odir", "attributes": ["sex"]},
     "adni": {"card": "adni-1.5t", "root": "/data/adni", "attributes": ["sex"]},
 }
+
+
+@pytest.fixture(autouse=True)
+def _roots_with_the_cards_files(tmp_path, monkeypatch):
+    """Planning checks that each root holds its card's required files: give each a stand-in."""
+    for key, entry in REAL.items():
+        root = tmp_path / key
+        for name, spec in (load_card(entry["card"]).get("files") or {}).items():
+            if spec.get("required", True):
+                path = root / spec.get("candidates", [name])[0]
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("")
+        root.mkdir(exist_ok=True)
+        monkeypatch.setitem(REAL, key, {**entry, "root": str(root)})
 
 
 def config(**extra):
