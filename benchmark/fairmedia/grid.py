@@ -292,6 +292,7 @@ def transfer_resources(config: dict[str, Any], source: str, arch: str, attempt: 
     return {**res, "runtime": max(5, res["runtime"] // 4) * attempt}
 
 
-def transfer_map_args(config: dict[str, Any], source: str, target: str) -> str:
-    mapping = transfer_pairs(config)[(source, target)]
-    return " ".join(f"--map {shlex.quote(f'{a}={b}')}" for a, b in mapping.items())
+def transfer_map_args(config: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """``--map SOURCE_COLUMN=TARGET_COLUMN`` arguments of every direction, resolved once."""
+    return {pair: " ".join(f"--map {shlex.quote(f'{a}={b}')}" for a, b in mapping.items())
+            for pair, mapping in transfer_pairs(config).items()}

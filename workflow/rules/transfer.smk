@@ -7,6 +7,7 @@ _TRANSFER_KEYS = "|".join(re.escape(k) for k in config["datasets"]) or "(?!)"
 _TRANSFER_RUN = layout.transfer_dir()
 _SOURCE_RUN = layout.run_dir("{source}", attribute="{train_attribute}")
 _TRANSFER_EVAL = layout.eval_dir(_TRANSFER_RUN)
+_TRANSFER_MAPS = grid.transfer_map_args(config)  # resolved once, not per job
 
 
 rule transfer_predict:
@@ -26,7 +27,7 @@ rule transfer_predict:
         run=_SOURCE_RUN,
         target=layout.prepared_dir("{target}"),
         out=_TRANSFER_RUN,
-        maps=lambda wc: grid.transfer_map_args(config, wc.source, wc.target),
+        maps=lambda wc: _TRANSFER_MAPS[(wc.source, wc.target)],
         device=config["train"]["device"],
         threads=config["train"]["threads"],
     log:
