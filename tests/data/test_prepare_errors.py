@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from fairmedia.cli import main
-from fairmedia.data.adapters import image_decode
+from fairmedia.data.adapters import _image_decode as image_decode
 from fairmedia.data.prepared import load_prepared
 
 COLUMNS = ["image_name", "patient_id", "sex", "age_approx", "anatom_site_general_challenge",
