@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from fairmedia.cli import main
-from fairmedia.data.adapters import _common, image_decode
+from fairmedia.data.adapters import _common
+from fairmedia.data.adapters import _image_decode as image_decode
 from fairmedia.data.prepared import load_prepared
 
 CARD = "name: isic2020\nimage: {size: 16, channels: 3, max_bad_fraction: 0.01}\n"
