@@ -75,8 +75,8 @@ def test_attribute_free_methods_train_once_and_are_evaluated_on_every_attribute(
     runs = grid.runs(config)
     assert [(r.method, r.attribute) for r in runs] == [("erm", "any"), ("resample", "sex"),
                                                        ("resample", "age_group")]
-    assert grid.eval_attributes(config, runs[0]) == ["sex", "age_group", "sex&age_group"]
-    assert grid.eval_attributes(config, runs[1]) == ["sex", "sex&age_group"]
+    assert grid.eval_attributes(config, runs[0]) == ["sex", "age_group", "sex__x__age_group"]
+    assert grid.eval_attributes(config, runs[1]) == ["sex", "sex__x__age_group"]
 
 
 @pytest.mark.slow
