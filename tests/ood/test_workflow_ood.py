@@ -40,7 +40,9 @@ def _demo(**changes) -> dict:
 
 def test_incompatible_transfer_pair_fails_before_any_job(tmp_path):
     cfg = _demo()
-    cfg["datasets"]["ham"] = {"card": "ham10000", "root": str(tmp_path / "none"),
+    (tmp_path / "ham").mkdir()  # a root holding the card's file, so the label check is what fails
+    (tmp_path / "ham" / "HAM10000_metadata.csv").write_text("")
+    cfg["datasets"]["ham"] = {"card": "ham10000", "root": str(tmp_path / "ham"),
                               "attributes": ["sex"]}
     cfg["transfer"] = [{"source": "synth-src", "targets": ["synth-twin", "ham"]}]
     work = _workflow_copy(tmp_path, cfg)

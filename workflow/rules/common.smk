@@ -21,7 +21,7 @@ try:
     grid.check_config(config)
 except UserError as err:
     raise WorkflowError(f"invalid config: {err}") from None
-# Resolved once, before any rule computes its outputs: each aggregate becomes a dataset key, so
+# Resolved once, before the rules compute their outputs. Each aggregate becomes a dataset key, so
 # the train, evaluate and leaderboard rules (and the declared figures) cover it like any other.
 grid.merge_aggregates(config)
 

@@ -56,7 +56,6 @@ rule postprocess:
     params:
         cli=FAIRMEDIA,
         method=lambda wc: grid.base_method(wc.method),
-        prepared=PREPARED_DIR,
         base=base_run,
         out=RUN_DIR,
         extra=lambda wc: grid.post_args(config, wc.method),
@@ -67,5 +66,5 @@ rule postprocess:
         runtime=30,
     shell:
         "{params.cli} postprocess --base {params.base:q} --method {params.method:q} "
-        "--attribute {wildcards.attribute:q} --prepared {params.prepared:q} --out {params.out:q} "
+        "--attribute {wildcards.attribute:q} --prepared \"$(dirname {input.manifest:q})\" --out {params.out:q} "
         "--seed {wildcards.seed:q} {params.extra} 2>&1 | tee {log:q}"

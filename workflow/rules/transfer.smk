@@ -24,8 +24,6 @@ rule transfer_predict:
         target=_TRANSFER_KEYS,
     params:
         cli=FAIRMEDIA,
-        run=_SOURCE_RUN,
-        target=layout.prepared_dir("{target}"),
         out=_TRANSFER_RUN,
         maps=lambda wc: _TRANSFER_MAPS[(wc.source, wc.target)],
         device=config["train"]["device"],
@@ -38,7 +36,8 @@ rule transfer_predict:
         mem_mb=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["mem_mb"],
         runtime=lambda wc, attempt: grid.transfer_resources(config, wc.source, wc.arch, attempt)["runtime"],
     shell:
-        "{params.cli} transfer predict {params.run:q} --target {params.target:q} --out {params.out:q} "
+        "{params.cli} transfer predict \"$(dirname {input.run:q})\" --target \"$(dirname {input.target:q})\" "
+        "--out {params.out:q} "
         "{params.maps} --device {params.device:q} --threads {params.threads:q} > {log:q} 2>&1"
 
 
@@ -53,7 +52,6 @@ rule transfer_evaluate:
         target=_TRANSFER_KEYS,
     params:
         cli=FAIRMEDIA,
-        dir=_TRANSFER_RUN,
         out=_TRANSFER_EVAL,
         bootstrap=config["evaluation"]["bootstrap"],
         threshold=config["evaluation"]["threshold"],
@@ -66,7 +64,7 @@ rule transfer_evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} transfer evaluate {params.dir:q} --attribute {wildcards.attribute:q} "
+        "{params.cli} transfer evaluate \"$(dirname {input.predictions:q})\" --attribute {wildcards.attribute:q} "
         "--selection {wildcards.selection:q} --out-dir {params.out:q} "
         "--bootstrap {params.bootstrap:q} --threshold {params.threshold:q} "
         "--min-group-size {params.min_group_size:q} > {log:q} 2>&1"
