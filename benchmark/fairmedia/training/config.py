@@ -68,7 +68,7 @@ class TrainConfig:
     method: str = option("erm", help="training method (`fairmedia methods` lists them)")
     attribute: str = option("any", help="sensitive attribute, or 'any' for attribute-free methods")
     seed: int = option(0, help="random seed of initialisation, batch order and augmentation")
-    epochs: int = option(5, help="training epochs", config=True)
+    epochs: int = option(8, help="training epochs", config=True)
     batch_size: int = option(64, help="training batch size", config=True)
     eval_batch_size: int = option(256, help="batch size when scoring the evaluation rows")
     lr: float = option(1e-3, help="learning rate", config=True)
