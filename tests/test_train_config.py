@@ -5,13 +5,23 @@ TrainConfig as it always did."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+import typing
 from pathlib import Path
 
 import pytest
 import yaml
 
 from fairmedia import cli, config_checks, grid
-from fairmedia.training.config import TrainConfig
+from fairmedia.training.config import (
+    AS_CLI,
+    TrainConfig,
+    default_of,
+    is_required,
+    train_options,
+    workflow_defaults,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "config" / "config.yaml"
@@ -110,3 +120,124 @@ def test_switches_alone_or_with_0_or_1(monkeypatch, argv, expected):
 
 def test_cli_without_options_gives_the_dataclass_defaults(monkeypatch):
     assert _parsed(monkeypatch, []) == dataclasses.asdict(TrainConfig(prepared="p", out="o"))
+
+
+# -- One declaration: the schema, the workflow and the CLI all state TrainConfig's defaults -------
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_TYPES = {"integer": int, "number": float, "boolean": bool, "string": str}
+
+
+def _schema_train() -> dict:
+    return yaml.safe_load(SCHEMA.read_text())["properties"]["train"]["properties"]
+
+
+def test_schema_train_section_states_trainconfig_defaults():
+    props = _schema_train()
+    assert set(props) == {f.name for f, opt in train_options() if opt.config}
+    defaults = workflow_defaults()
+    hints = typing.get_type_hints(TrainConfig)
+    for name, spec in props.items():
+        assert spec["default"] == defaults[name], name
+        assert type(spec["default"]) is type(defaults[name]), name  # 8, not 8.0 or "8"
+        declared = {a for a in typing.get_args(hints[name]) if a is not type(None)} or {hints[name]}
+        assert declared == {SCHEMA_TYPES[spec["type"]]}, name
+    device = next(opt for f, opt in train_options() if f.name == "device")
+    assert props["device"]["pattern"] == f"^{device.pattern}$"
+
+
+def test_workflow_defaults_differ_from_the_cli_only_with_a_reason():
+    for f, opt in train_options():
+        if opt.workflow_default is not AS_CLI:
+            assert opt.config and opt.workflow_default_reason, f.name
+    assert workflow_defaults()["threads"] == 1 and TrainConfig(prepared="p", out="o").threads is None
+
+
+def test_option_metadata_is_consistent():
+    for f, opt in train_options():
+        if opt.speed_only:
+            assert not opt.identity, f"{f.name}: a speed-only setting cannot change the identity"
+        if opt.resource:
+            assert opt.speed_only and opt.config, f"{f.name}: only speed-only config options are resources"
+        if opt.test_only:
+            assert not opt.config, f"{f.name}: a test-only knob is no workflow option"
+    assert [f.name for f, opt in train_options() if not opt.identity] == [
+        "prepared", "out", "device", "num_workers", "threads", "compile", "pin_memory"]
+
+
+def test_a_missing_train_key_takes_the_dataclass_default():
+    plain = TrainConfig(prepared="p", out="o")
+    assert grid.train_args({}, "erm") == (
+        f"--epochs {plain.epochs} --batch-size {plain.batch_size} --lr {plain.lr} "
+        f"--weight-decay {plain.weight_decay} --pretrained {plain.pretrained} --device {plain.device}")
+    assert grid.train_args({"train": {"epochs": 3, "amp": True, "augment": True, "compile": True}},
+                           "erm") == ("--epochs 3 --batch-size 64 --lr 0.001 --weight-decay 0.0001 "
+                                      "--pretrained none --device cpu --augment --amp")
+
+
+def _help(capsys, monkeypatch) -> str:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+def _blocks(text: str) -> dict[str, str]:
+    """``--flag`` → its help entry, whitespace collapsed (argparse wraps long lines)."""
+    out, flag = {}, None
+    for line in text.splitlines():
+        if line.startswith("  -"):
+            flag = line.split()[0].rstrip(",")
+            out[flag] = line
+        elif flag and line.startswith("   "):
+            out[flag] += " " + line
+        else:
+            flag = None
+    return {k: " ".join(v.split()) for k, v in out.items()}
+
+
+def test_help_shows_every_option_with_its_default(capsys, monkeypatch):
+    from fairmedia.commands.train import shown_default
+
+    blocks = _blocks(_help(capsys, monkeypatch))
+    for f, opt in train_options():
+        block = blocks[opt.cli_flag(f.name)]
+        if is_required(f):
+            assert "(default:" not in block
+        else:
+            assert f"(default: {shown_default(default_of(f), opt)})" in block, block
+    assert blocks["--epochs"] == "--epochs EPOCHS training epochs (default: 8)"
+    assert blocks["--lr"].endswith("(default: 0.001)")
+    assert blocks["--threads"].endswith("(default: torch's own choice)")
+    assert blocks["--compile"] == "--compile [0|1] torch.compile the network (default: off)"
+    assert blocks["--hparam"].startswith("--hparam KEY=VALUE")
+
+
+@pytest.mark.parametrize("flag", [
+    "--prepared", "--out", "--arch", "--method", "--attribute", "--seed", "--epochs", "--batch-size",
+    "--lr", "--weight-decay", "--pretrained", "--device", "--threads", "--num-workers",
+    "--pin-memory", "--compile", "--augment", "--amp", "--channels-last", "--hparam",
+    "--hparam-sample", "--max-steps-per-epoch"])
+def test_every_existing_flag_is_still_offered(capsys, monkeypatch, flag):
+    assert flag in _blocks(_help(capsys, monkeypatch))
+
+
+def test_prepared_and_out_stay_required(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "--out", "o"])
+    assert stop.value.code == 2
+    assert "the following arguments are required: --prepared" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["2", "yes", "true", ""])
+def test_a_switch_value_other_than_0_or_1_is_refused(capsys, value):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "--prepared", "p", "--out", "o", "--compile", value])
+    assert stop.value.code == 2
+    assert f"expected 0 or 1, got {value!r}" in capsys.readouterr().err
+
+
+def test_planning_reads_the_options_without_importing_torch():
+    code = "import sys, fairmedia.grid, fairmedia.training.config; print('torch' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "False"
