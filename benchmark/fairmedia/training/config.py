@@ -48,7 +48,7 @@ class Option:
     # The workflow's default where it must differ from the CLI's (the field's own: AS_CLI).
     workflow_default: Any = AS_CLI
     workflow_default_reason: str = ""
-    pattern: str | None = None  # the shape a value must have (re.fullmatch)
+    pattern: str | None = None  # the shape a value must have (re.fullmatch); the schema states it
     group: str | None = None  # heading of the option in `train --help`
 
     def cli_flag(self, name: str) -> str:
