@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from dataclasses import dataclass
+from dataclasses import Field, dataclass
 from typing import Any
 
 from fairmedia import config_checks, layout
@@ -16,6 +16,7 @@ from fairmedia.data.cards import available_datasets, load_card
 from fairmedia.errors import UserError
 from fairmedia.methods.catalog import MethodFacts, method_catalog
 from fairmedia.models.catalog import arch_names
+from fairmedia.training.config import Option, default_of, train_options, workflow_defaults
 
 TRAIN_RESOURCE_DEFAULTS = {"gpu": 1, "cpus": 2, "mem_mb": 8000, "runtime": 120}
 
@@ -164,12 +165,20 @@ def train_resources(config: dict[str, Any], dataset: str, arch: str) -> dict[str
     return res
 
 
+def _train_values(config: dict[str, Any]) -> list[tuple[Field, Option, Any]]:
+    """(field, option, value) of every TrainConfig field that is a key of the config's `train:`
+    section, in declaration order; a missing key takes TrainConfig's workflow default."""
+    t = config.get("train", {})
+    defaults = workflow_defaults()
+    return [(f, opt, t.get(f.name, defaults[f.name])) for f, opt in train_options() if opt.config]
+
+
 def train_execution(config: dict[str, Any]) -> dict[str, int]:
     """Settings that change a run's speed, never its numbers: the workflow passes them as
-    resources, which are no rerun trigger, so retuning them never retrains finished runs."""
-    t = config.get("train", {})
-    return {"torch_threads": int(t.get("threads", 1)), "loader_workers": int(t.get("num_workers", 0)),
-            "pin_memory": int(bool(t.get("pin_memory"))), "torch_compile": int(bool(t.get("compile")))}
+    resources, which are no rerun trigger, so retuning them never retrains finished runs.
+    Which settings, under which resource names: TrainConfig's ``Option.resource``."""
+    return {opt.resource: int(bool(value)) if isinstance(default_of(f), bool) else int(value)
+            for f, opt, value in _train_values(config) if opt.resource}
 
 
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
@@ -187,18 +196,24 @@ def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
 
 
 def train_args(config: dict[str, Any], method: str) -> str:
-    t = config.get("train", {})
-    # Every value is quoted even though the schema and check_config already constrain it.
-    values = {"epochs": t.get("epochs", 8), "batch-size": t.get("batch_size", 64),
-              "lr": t.get("lr", 1e-3), "weight-decay": t.get("weight_decay", 1e-4),
-              "pretrained": t.get("pretrained", "none"), "device": t.get("device", "cpu")}
-    args = [f"--{k} {shlex.quote(str(v))}" for k, v in values.items()]
-    # Switches are written only when on, so a config that leaves them off keeps the exact
-    # command line (Snakemake's `params` rerun trigger) of runs made before they existed.
-    for key in ("augment", "amp", "channels_last"):
-        if t.get(key):
-            args.append("--" + key.replace("_", "-"))
-    return " ".join(args + hparam_args(config, method))
+    """The ``train`` options of the config's `train:` section that change a run's numbers (the
+    rule's ``params``, a rerun trigger): values first, then switches, in TrainConfig's order.
+
+    Changing what this returns for an unchanged config retrains every finished run;
+    ``tests/test_train_config.py`` pins the demo config's line."""
+    values, switches = [], []
+    for f, opt, value in _train_values(config):
+        if opt.resource:
+            continue  # speed only: a resource (train_execution)
+        if isinstance(default_of(f), bool):
+            # Written only when it differs from the CLI's default, so a config that leaves a
+            # switch off keeps the exact command line of runs made before the switch existed.
+            if bool(value) != default_of(f):
+                switches.append(opt.cli_flag(f.name) + ("" if value else " 0"))
+        else:
+            # Every value is quoted even though the schema and check_config already constrain it.
+            values.append(f"{opt.cli_flag(f.name)} {shlex.quote(str(value))}")
+    return " ".join(values + switches + hparam_args(config, method))
 
 
 def post_args(config: dict[str, Any], method: str) -> str:

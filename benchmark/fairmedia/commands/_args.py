@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 from pathlib import Path
 
@@ -20,6 +21,13 @@ def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:
             raise UserError(f"{flag}: {key!r} given twice")
         out[key] = value
     return out
+
+
+def parse_switch(text: str) -> bool:
+    """A switch's optional value: ``0`` (off) or ``1`` (on), as the workflow passes them."""
+    if text not in ("0", "1"):
+        raise argparse.ArgumentTypeError(f"expected 0 or 1, got {text!r}")
+    return text == "1"
 
 
 def _nearest_existing(path: Path) -> Path:
