@@ -1,5 +1,6 @@
 """Packaging: the declared dependencies cover every third-party import, the CUDA-only pins carry a
-platform marker, and a wheel installed into a fresh virtual environment is a complete tool."""
+platform marker, and a wheel installed into a fresh virtual environment is a complete tool (dataset
+cards and MEDFAIR's tables included)."""
 
 from __future__ import annotations
 
@@ -152,8 +153,10 @@ def test_wheel_in_a_fresh_venv_is_a_complete_tool(tmp_path):
     wheel = _build_wheel(tmp_path)
     cards = sorted(p.name for p in (REPO / "datasets").glob("*.yaml"))
     with zipfile.ZipFile(wheel) as zf:
-        shipped = sorted(Path(n).name for n in zf.namelist() if n.startswith("fairmedia/data/cards/"))
+        names = zf.namelist()
+    shipped = sorted(Path(n).name for n in names if n.startswith("fairmedia/data/cards/"))
     assert shipped == cards
+    assert "fairmedia/report/data/medfair_iclr2023.csv" in names
 
     venv = _fresh_venv(tmp_path, wheel)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
@@ -195,6 +198,10 @@ def test_wheel_in_a_fresh_venv_is_a_complete_tool(tmp_path):
     run("fairmedia", "evaluate-run", "run", "--attribute", "sex", "--selection", "overall",
         "--out-dir", "eval")
     assert (work / "eval" / "metrics.json").is_file() and (work / "eval" / "scored.parquet").is_file()
+
+    # MEDFAIR's published tables are package data, the default input of import-medfair.
+    out = run("fairmedia", "import-medfair", "--imaging-only", "--out", "medfair.csv").stdout
+    assert "16 dataset-attribute pairs" in out, out
 
     # reproduce runs the repository's Snakefile: from a wheel it says it needs a clone.
     proc = run("fairmedia", "reproduce", str(REPO / "results" / "published" / "synthetic"),
