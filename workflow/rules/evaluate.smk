@@ -1,4 +1,4 @@
-# Evaluation (DESIGN.md, contract 4): one metrics.json per run × evaluation attribute × selection,
+# Evaluation (docs/contracts.md, contract 4): one metrics.json per run × evaluation attribute × selection,
 # plus the selected model's scored test rows for the paired bootstrap of the leaderboard.
 
 

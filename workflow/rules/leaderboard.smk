@@ -1,4 +1,4 @@
-# Leaderboard (DESIGN.md, contract 5): tables, tests and figures per model-selection criterion.
+# Leaderboard (docs/contracts.md, contract 5): tables, tests and figures per model-selection criterion.
 
 
 rule leaderboard:

@@ -1,4 +1,4 @@
-# Prepared-dataset contract (DESIGN.md, contract 1): metadata.parquet, images.npy, manifest.json.
+# Prepared-dataset contract (docs/contracts.md, contract 1): metadata.parquet, images.npy, manifest.json.
 
 
 rule prepare:

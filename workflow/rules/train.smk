@@ -1,4 +1,4 @@
-# Runs (DESIGN.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
+# Runs (docs/contracts.md, contract 2). Attribute-free methods (erm, sam, swa, swad) train once, under
 # attribute "any". Post-processing runs (contract 3) read their base run's predictions.
 
 
