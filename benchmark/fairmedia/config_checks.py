@@ -161,6 +161,8 @@ def check_duplicate_keys(path: str | Path) -> None:
         raise UserError(f"{path}: not valid YAML: {err}") from None
 
 
+# The workflow's schema is not package data: the only command that needs it, ``reproduce``, runs
+# the repository's Snakefile as well, so it needs a clone of the repository in any case.
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 
@@ -172,6 +174,10 @@ def validate_config_file(path: str | Path) -> dict[str, Any]:
 
     from fairmedia import grid
 
+    if not SCHEMA.is_file():
+        raise UserError(f"{SCHEMA} not found: checking a workflow config needs a clone of the "
+                        "repository (its Snakefile and workflow/schemas/), not only the installed "
+                        "package; clone it and run `pip install -e .` there")
     check_duplicate_keys(path)
     config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     if not isinstance(config, dict):

@@ -1,5 +1,5 @@
 """``fairmedia prepare NAME --root RAW --out DIR``: turn a local copy of a public dataset into the
-prepared-dataset contract (DESIGN.md, data contract 1), then print counts per split × group × label."""
+prepared-dataset contract (docs/contracts.md, contract 1), then print counts per split × group × label."""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""Dataset cards: one YAML file per dataset under ``datasets/`` (source, access, files, label
-and attribute rules, split protocol, image size). Loaded with ``yaml.safe_load`` only."""
+"""Dataset cards: one YAML file per dataset (source, access, files, label and attribute rules,
+split protocol, image size). Loaded with ``yaml.safe_load`` only.
+
+The cards are package data in ``fairmedia/data/cards/``, so an installed wheel has them; the
+repository's top-level ``datasets/`` is a relative symlink to that folder."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import yaml
 
 from fairmedia.errors import UserError
 
-CARDS_DIR = Path(__file__).resolve().parents[3] / "datasets"
+CARDS_DIR = Path(__file__).resolve().parent / "cards"
 REQUIRED_KEYS = ("name", "version", "kind", "description", "label", "attributes", "split")
 
 

@@ -1,4 +1,4 @@
-"""The prepared-dataset contract (DESIGN.md, data contract 1) — writing and loading.
+"""The prepared-dataset contract (docs/contracts.md, contract 1) — writing and loading.
 
 ``results/prepared/{dataset}/`` holds ``metadata.parquet`` (one row per image: ``sample_id,
 patient_id, split, y`` and the attribute columns, raw values next to grouped ones),
