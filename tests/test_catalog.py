@@ -39,3 +39,12 @@ def test_planning_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=REPO)
     assert out.stdout.strip() == "False False"
+
+
+def test_provenance_records_this_clones_commit_without_importing_torch():
+    code = ("import sys, fairmedia.provenance as p, fairmedia.report.publish; "
+            "print(p.git_commit()['commit'], 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert out.stdout.split() == [head, "False"]

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]  # the clone, when the package runs from one
 PACKAGES = ("torch", "torchvision", "monai", "numpy", "pandas", "scikit-learn", "fairmedia-bench")
 
 
 def git_commit() -> dict[str, Any]:
+    """HEAD of the clone this package runs from, and whether its source has local changes; none
+    for an installed wheel (whose folders may lie inside some unrelated repository)."""
+    if not (REPO / "benchmark" / "fairmedia" / "provenance.py").is_file():
+        return {"commit": None, "dirty": None}
     try:
         head = subprocess.run(
             ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
