@@ -50,10 +50,10 @@ def test_groups_keep_their_values_as_string_keys():
     r = evaluate_predictions(df, ["site", "race"], intersect=True, threshold="fixed:0.5")
     assert set(r["attributes"]["site"]["groups"]) == {"7", "12"}
     assert set(r["attributes"]["race"]["groups"]) == {"Black", "White"}
-    assert set(r["attributes"]["site&race"]["groups"]) == {
+    assert set(r["attributes"]["site__x__race"]["groups"]) == {
         "7&Black", "7&White", "12&Black", "12&White"}
     cell = df[(df["site"] == 7) & (df["race"] == "Black")]
-    assert r["attributes"]["site&race"]["groups"]["7&Black"]["n"] == len(cell)
+    assert r["attributes"]["site__x__race"]["groups"]["7&Black"]["n"] == len(cell)
 
 
 def test_bins_group_a_continuous_attribute():

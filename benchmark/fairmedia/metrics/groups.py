@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from fairmedia.errors import UserError
+from fairmedia.layout import intersection_name
 
-INTERSECTION_SEP = "&"
+INTERSECTION_SEP = "&"  # between the group values of an intersection ("F&1")
 
 
 @dataclass
@@ -114,7 +115,8 @@ def intersect(a: Grouping, b: Grouping) -> Grouping:
     keys = [
         f"{a.keys[j // len(b.keys)]}{INTERSECTION_SEP}{b.keys[j % len(b.keys)]}" for j in present
     ]
-    return Grouping(f"{a.name}{INTERSECTION_SEP}{b.name}", keys, codes)
+    # The attribute's name is the one its folders carry (layout.intersection_name).
+    return Grouping(intersection_name(a.name, b.name), keys, codes)
 
 
 def build_groupings(
