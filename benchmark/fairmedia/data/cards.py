@@ -6,6 +6,8 @@ repository's top-level ``datasets/`` is a relative symlink to that folder."""
 
 from __future__ import annotations
 
+import copy
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +23,20 @@ def available_datasets() -> list[str]:
     return sorted(p.stem for p in CARDS_DIR.glob("*.yaml"))
 
 
+@cache
+def _parsed(path: Path, mtime_ns: int) -> Any:
+    # Planning loads each dataset's card several times (checks, compatibility, figures): parse once.
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"{path}: not valid YAML: {err}") from None
+
+
 def load_card(name: str) -> dict[str, Any]:
     path = CARDS_DIR / f"{name}.yaml"
     if not path.exists():
         raise UserError(f"unknown dataset card {name!r}; valid: {', '.join(available_datasets())}")
-    try:
-        card = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise UserError(f"{path}: not valid YAML: {err}") from None
+    card = copy.deepcopy(_parsed(path, path.stat().st_mtime_ns))  # callers may edit their copy
     if not isinstance(card, dict):
         raise UserError(f"{path}: expected a mapping at the top level")
     missing = [k for k in REQUIRED_KEYS if k not in card]
