@@ -101,6 +101,9 @@ def test_top_level_datasets_is_the_packaged_cards_folder():
 
 # --- a wheel in a fresh virtual environment -------------------------------------------------
 
+SOURCE = (REPO / "benchmark").resolve()
+
+
 def _dependency_site_dirs() -> list[str]:
     """The site-packages folders this interpreter takes its packages from."""
     dirs = [*site.getsitepackages(), sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
@@ -108,7 +111,9 @@ def _dependency_site_dirs() -> list[str]:
         dirs.append(site.getusersitepackages())
     out = []
     for d in dirs:
-        if os.path.isdir(d) and d not in out and not Path(d).resolve().is_relative_to(REPO.resolve()):
+        # The project's .venv may sit inside the clone (make test puts it there): only the
+        # source folder must stay out of reach.
+        if os.path.isdir(d) and d not in out and not Path(d).resolve().is_relative_to(SOURCE):
             out.append(d)
     return out
 
