@@ -88,3 +88,25 @@ def test_runs_of_one_block_with_different_min_group_size_are_an_error(tmp_path):
     with pytest.raises(UserError, match="min_group_size"):
         bootstrap_runs(eval_dirs(root, "overall"), "erm", METRICS, n_boot=20)
 
+
+def test_bootstrap_delta_is_paired_on_the_seeds_both_have(tmp_path):
+    root = write_tree(tmp_path, {"erm": [0, 1], "better": [0, 1, 2]}, min_group_size=50)
+    summary, boot = _leaderboard(root)
+    cells = summary.set_index(["method", "metric"])
+    centre = boot.set_index(["method", "metric"])
+    long = collect(root, "overall")
+    for metric in METRICS:
+        v = long[long.metric == metric].set_index(["method", "seed"])["value"]
+        paired = np.mean([v[("better", s)] - v[("erm", s)] for s in (0, 1)])
+        assert cells.loc[("better", metric), "delta"] == pytest.approx(paired, abs=1e-12)
+        assert centre.loc[("better", metric), "delta"] == pytest.approx(paired, abs=1e-12)
+
+
+def test_metrics_json_that_disagrees_with_its_scored_parquet_is_an_error(tmp_path):
+    root = write_tree(tmp_path, {"erm": [0, 1], "better": [0, 1]}, min_group_size=50)
+    path = root / "synth/cnn/better/any/seed0/eval/sex/overall/metrics.json"
+    report = json.loads(path.read_text())
+    report["overall"]["auc"] += 0.01  # not what scored.parquet gives
+    path.write_text(json.dumps(report))
+    with pytest.raises(UserError, match="not written by the same evaluation"):
+        _leaderboard(root)

@@ -84,7 +84,8 @@ def bootstrap_block(scored: Mapping[tuple[str, int], pd.DataFrame], baseline: st
     """Paired bootstrap for one block. ``scored`` maps (method, seed) → test rows with columns
     ``sample_id, patient_id, y, score, group``; ``min_group_size`` is the evaluation's. Returns one
     row per method ≠ baseline and metric: ``method, metric, delta, ci_low, ci_high, p, n_boot,
-    n_paired, note`` (``delta``: the observed paired difference the replicates are centred on).
+    n_paired, note`` (``delta``: the observed paired difference the replicates are centred on,
+    over the ``n_paired`` seeds both have with the metric defined).
     """
     wanted = [m for m in metrics if m in BOOTSTRAP_METRICS]
     base_keys = sorted(k for k in scored if k[0] == baseline)
@@ -124,7 +125,6 @@ def bootstrap_block(scored: Mapping[tuple[str, int], pd.DataFrame], baseline: st
     rows: list[dict] = []
     for method in methods:
         seeds = sorted(s for m, s in runs if m == method and (baseline, s) in runs)
-        n_method = len({s for m, s in scored if m == method})
         for metric in metrics:
             row = {"method": method, "metric": metric, "n_boot": n_boot}
             note = list(notes.get(method, []))
@@ -137,9 +137,6 @@ def bootstrap_block(scored: Mapping[tuple[str, int], pd.DataFrame], baseline: st
                 rows.append({**row, "n_paired": 0, "note": "; ".join(
                     note + ["no seed with a defined value in both the method and the baseline"])})
                 continue
-            if len(paired) < n_method:
-                note.append(f"Δ over the {len(paired)} of {n_method} seeds paired with a "
-                            f"{baseline} run")
             diff = np.mean([reps[(method, s)][metric] - reps[(baseline, s)][metric]
                             for s in paired], axis=0)
             delta = float(np.mean([observed[(method, s)][metric] - observed[(baseline, s)][metric]
