@@ -111,8 +111,11 @@ def bootstrap_block(scored: Mapping[tuple[str, int], pd.DataFrame], baseline: st
     for key in needed:
         score = _aligned_scores(scored[key], ref_ids)
         if score is None:
-            notes.setdefault(key[0], []).append(
-                f"seed {key[1]}: test set differs from the baseline's, not paired, skipped")
+            whose = [m for m in methods if (m, key[1]) in scored] if key[0] == baseline else [key[0]]
+            for method in whose:
+                notes.setdefault(method, []).append(
+                    f"{key[0]} seed {key[1]}: test set differs from the reference run's "
+                    f"({base_keys[0][0]} seed {base_keys[0][1]}), not paired, skipped")
             continue
         runs[key] = RunAUC(y, score, codes, len(grouping.keys), eligible)
     observed = {key: {k: v[0] for k, v in run().items()} for key, run in runs.items()}
