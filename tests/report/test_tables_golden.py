@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from fairmedia.report.leaderboard import summarise
 from fairmedia.report.tables import MISSING, to_latex, to_markdown
@@ -41,3 +42,21 @@ def test_missing_metric_and_seed_are_visible_not_dropped():
     assert resample.rstrip(" |").endswith(MISSING)  # auc_worst never reported → dash
     row = summary.set_index(["method", "metric"]).loc[("resample", "auc")]
     assert row["n_seeds"] == 2 and abs(row["mean"] - 0.795) < 1e-12
+
+
+def test_delta_is_paired_when_the_method_has_a_seed_the_baseline_lacks():
+    values = {"erm": {0: 0.80, 1: 0.82, 2: 0.81}, "m": {0: 0.83, 1: 0.84, 2: 0.82, 3: 0.95}}
+    long = pd.DataFrame([
+        {"dataset": "synth", "attribute": "sex", "arch": "cnn", "method": method, "seed": seed,
+         "selection": "overall", "metric": "auc", "value": v, "run_dir": f"r/{method}/{seed}"}
+        for method, seeds in values.items() for seed, v in seeds.items()])
+    row = summarise(long, metrics=["auc"]).set_index("method").loc["m"]
+    paired = sum(values["m"][s] - values["erm"][s] for s in (0, 1, 2)) / 3  # 0.02
+    unpaired = sum(values["m"].values()) / 4 - sum(values["erm"].values()) / 3  # 0.05
+    assert row["delta"] == pytest.approx(paired, abs=1e-12)
+    assert abs(row["delta"] - unpaired) > 0.02
+    assert row["mean"] == pytest.approx(0.86) and row["n_seeds"] == 4 and row["n_paired"] == 3
+    assert "Δ over the 3 of 4 seeds" in row["note"]
+    lines = to_markdown(summarise(long, metrics=["auc"])).splitlines()
+    assert next(x for x in lines if x.startswith("| m ")) == "| m | 0.860 ± 0.061 (+0.020; 3 paired) |"
+    assert next(x for x in lines if x.startswith("| erm ")) == "| erm | 0.810 ± 0.010 (n=3/4) |"

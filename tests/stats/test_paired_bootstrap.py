@@ -1,40 +1,11 @@
-"""Paired patient-level bootstrap: exact AUCs, identical runs, planted effect, false positives."""
+"""Paired patient-level bootstrap: identical runs, planted effect, false positives, pairing."""
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import roc_auc_score
 
-from fairmedia.stats.paired_bootstrap import bootstrap_block, patient_weights
-from fairmedia.stats.weighted_auc import replicate_aucs
+from fairmedia.stats.paired_bootstrap import bootstrap_block
 from fairmedia.testing.synthetic_runs import make_test_set, score_test_set
-
-
-def test_replicate_aucs_match_sklearn_with_weights_and_ties():
-    rng = np.random.default_rng(0)
-    n = 400
-    y = rng.integers(0, 2, n)
-    scores = np.round(rng.random(n) + 0.3 * y, 1)  # many ties
-    group = rng.integers(0, 3, n)
-    weights = rng.poisson(1.0, (n, 5)).astype(np.float32)
-    overall, per_group = replicate_aucs(scores, y, group, weights)
-    for b in range(5):
-        assert overall[b] == pytest.approx(roc_auc_score(y, scores, sample_weight=weights[:, b]))
-        for g in range(3):
-            m = group == g
-            assert per_group[b, g] == pytest.approx(
-                roc_auc_score(y[m], scores[m], sample_weight=weights[m, b]))
-
-
-def test_patient_weights_keep_patients_together_and_strata_sizes():
-    rng = np.random.default_rng(0)
-    patient = np.array(["a", "a", "b", "c", "c", "d", "e", "f"])
-    stratum = np.array([0, 0, 0, 1, 1, 1, 0, 1])
-    w = patient_weights(patient, stratum, 200, rng)
-    assert np.all(w[:, 0] == 1)
-    assert np.all(w[0] == w[1]) and np.all(w[3] == w[4])  # same patient, same count
-    # Each stratum keeps its number of patients in every replicate: a,b,e in 0; c,d,f in 1.
-    assert np.all(w[[0, 2, 6], 1:].sum(0) == 3) and np.all(w[[3, 5, 7], 1:].sum(0) == 3)
 
 
 def _block(methods: dict[str, float], seeds: int, n: int, seed: int) -> dict:
@@ -47,7 +18,7 @@ def _block(methods: dict[str, float], seeds: int, n: int, seed: int) -> dict:
 def test_identical_predictions_give_zero_delta_and_p_one():
     scored = _block({"erm": 0.0}, 3, 300, 0)
     scored.update({("copy", s): f.copy() for (_, s), f in scored.items()})
-    out = bootstrap_block(scored, "erm", ["auc", "auc_gap", "ece"], n_boot=200, seed=1)
+    out = bootstrap_block(scored, "erm", ["auc", "auc_gap", "ece"], min_group_size=20, n_boot=200, seed=1)
     row = out.set_index("metric").loc["auc"]
     assert row["delta"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0 and row["p"] == 1
     assert out.set_index("metric").loc["ece", "note"] == "metric not bootstrapped"
@@ -55,7 +26,7 @@ def test_identical_predictions_give_zero_delta_and_p_one():
 
 def test_planted_improvement_is_detected():
     scored = _block({"erm": 0.0, "better": 0.6}, 3, 2000, 3)
-    out = bootstrap_block(scored, "erm", ["auc"], n_boot=300, seed=4).iloc[0]
+    out = bootstrap_block(scored, "erm", ["auc"], min_group_size=20, n_boot=300, seed=4).iloc[0]
     assert out["delta"] > 0 and out["ci_low"] > 0 and out["p"] < 0.05
 
 
@@ -64,7 +35,7 @@ def test_no_effect_false_positive_rate_near_alpha():
     repeats = 60
     for r in range(repeats):
         scored = _block({"erm": 0.0, "same": 0.0}, 1, 300, 100 + r)
-        out = bootstrap_block(scored, "erm", ["auc"], n_boot=200, seed=r).iloc[0]
+        out = bootstrap_block(scored, "erm", ["auc"], min_group_size=20, n_boot=200, seed=r).iloc[0]
         rejections += out["p"] < 0.05
     # Binomial(60, 0.05): P(X ≥ 9) ≈ 0.01; a broken test rejects far more often.
     assert rejections <= 8
@@ -73,6 +44,49 @@ def test_no_effect_false_positive_rate_near_alpha():
 def test_unpaired_test_set_is_skipped_with_a_reason():
     scored = _block({"erm": 0.0, "m": 0.1}, 1, 200, 5)
     scored[("m", 0)] = scored[("m", 0)].iloc[:150]
-    out = bootstrap_block(scored, "erm", ["auc"], n_boot=50, seed=0).iloc[0]
+    out = bootstrap_block(scored, "erm", ["auc"], min_group_size=20, n_boot=50, seed=0).iloc[0]
     assert np.isnan(out.get("p", np.nan)) and "not paired" in out["note"]
     assert isinstance(out, pd.Series)
+
+
+def _value(report: dict, metric: str) -> float:
+    if metric == "auc":
+        return report["overall"]["auc"]
+    v = report["attributes"]["sex"]["disparity"]["auc"][metric.removeprefix("auc_")]
+    return np.nan if v is None else v
+
+
+def test_observed_values_are_the_evaluations_numbers():
+    """The run metrics the bootstrap recomputes are metrics.json's, at the min_group_size used."""
+    from fairmedia.metrics import evaluate_predictions
+    from fairmedia.stats.paired_bootstrap import BOOTSTRAP_METRICS
+
+    scored = _block({"erm": 0.0, "m": 0.3}, 1, 400, 7)
+    frame = scored[("m", 0)]
+    small = np.flatnonzero(frame["group"].to_numpy() == "1")[30:]  # leave ~90 rows in group 1
+    scored = {k: f.drop(index=small).reset_index(drop=True) for k, f in scored.items()}
+    for min_group_size in (20, 100):
+        out = bootstrap_block(scored, "erm", list(BOOTSTRAP_METRICS),
+                              min_group_size=min_group_size, n_boot=20, seed=0).set_index("metric")
+        reports = {k: evaluate_predictions(f.rename(columns={"group": "sex"}), ["sex"],
+                                           threshold="fixed:0.5", min_group_size=min_group_size)
+                   for k, f in scored.items()}
+
+        for metric in BOOTSTRAP_METRICS:
+            expected = _value(reports[("m", 0)], metric) - _value(reports[("erm", 0)], metric)
+            got = out.loc[metric, "delta"] if "delta" in out else np.nan
+            assert (np.isnan(expected) and np.isnan(got)) or got == pytest.approx(expected,
+                                                                                    abs=1e-12)
+    # at 100 only group 0 is eligible: no gap, and the bootstrap says why
+    assert out.loc["auc_gap", "n_paired"] == 0 and "no seed" in out.loc["auc_gap", "note"]
+
+
+def test_seeds_without_a_baseline_run_are_not_in_delta():
+    scored = _block({"erm": 0.0, "m": 0.3}, 3, 300, 11)
+    extra = _block({"m": 2.0}, 4, 300, 11)[("m", 3)]  # a seed erm lacks, very different
+    scored[("m", 3)] = extra
+    out = bootstrap_block(scored, "erm", ["auc"], min_group_size=20, n_boot=50, seed=0).iloc[0]
+    assert out["n_paired"] == 3
+    without = {k: v for k, v in scored.items() if k != ("m", 3)}
+    ref = bootstrap_block(without, "erm", ["auc"], min_group_size=20, n_boot=50, seed=0).iloc[0]
+    assert out["delta"] == ref["delta"] and out["p"] == ref["p"] and out["ci_low"] == ref["ci_low"]

@@ -20,6 +20,7 @@ import pandas as pd
 
 from fairmedia import __version__, layout
 from fairmedia.errors import UserError
+from fairmedia.metrics.groups import attribute_grouping
 
 REQUIRED_COLUMNS = ("sample_id", "patient_id", "split", "y")
 VALID_SPLITS = {"train", "val", "test"}
@@ -233,12 +234,22 @@ class PreparedDataset:
             )
 
     def attribute_codes(self, attribute: str) -> tuple[np.ndarray, list[str]]:
-        """Integer group codes 0..k-1 (sorted by the value's string form) and the group names."""
+        """Group codes 0..k-1 of every row and the group names, from the one grouper
+        (``metrics.groups.attribute_grouping``: names and order as in ``metrics.json``).
+
+        Training and post-processing need a group for every row, so a row without a value is an
+        error here (the evaluation leaves such rows out of the groups instead)."""
         self.check_attribute(attribute)
-        values = self.metadata[attribute].astype(str)
-        names = sorted(values.unique())
-        lookup = {v: i for i, v in enumerate(names)}
-        return values.map(lookup).to_numpy(dtype=np.int64), names
+        source = str(self.root / "metadata.parquet")
+        grouping = attribute_grouping(self.metadata, attribute, None, source)
+        if grouping.n_missing:
+            row = int(np.flatnonzero(grouping.codes < 0)[0])
+            raise UserError(
+                f"{source}: {grouping.n_missing} row(s) have no value for attribute {attribute!r} "
+                f"(first: row {row}); a method that uses the attribute needs a group for every "
+                "row. Give them an explicit value (e.g. 'unknown') when preparing the dataset"
+            )
+        return grouping.codes, list(grouping.keys)
 
     def indices(self, split: str) -> np.ndarray:
         return np.flatnonzero(self.metadata["split"].to_numpy() == split)

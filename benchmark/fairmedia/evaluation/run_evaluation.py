@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fairmedia import layout
@@ -19,7 +20,7 @@ from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.errors import UserError
 from fairmedia.layout import intersection_parts
 from fairmedia.metrics import evaluate_predictions
-from fairmedia.metrics.groups import INTERSECTION_SEP
+from fairmedia.metrics.groups import Grouping, parts_grouping
 from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
 from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
 
@@ -32,13 +33,15 @@ def _read_run_json(run_dir: Path) -> dict[str, Any]:
 
 
 def _with_intersection(prepared: PreparedDataset, attribute: str) -> tuple[PreparedDataset, list[str]]:
+    """The dataset with a column ``attribute`` holding the intersection's group names (None where
+    a part is missing), as the evaluation groups the rows."""
     parts = intersection_parts(attribute)
     for part in parts:
         prepared.check_attribute(part)
     if len(parts) == 1:
         return prepared, parts
     meta = prepared.metadata.copy()
-    meta[attribute] = meta[parts].astype(str).agg(INTERSECTION_SEP.join, axis=1)
+    meta[attribute] = parts_grouping(meta, parts, str(prepared.root)).row_keys()
     return PreparedDataset(prepared.root, meta, prepared.images, prepared.manifest), parts
 
 
@@ -56,6 +59,19 @@ def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: st
     if preds.empty:
         raise UserError(f"{run_dir / 'predictions.parquet'} has no rows for selection {selection!r}")
     return preds.reset_index(drop=True)
+
+
+def scored_frame(test: pd.DataFrame, grouping: Grouping) -> pd.DataFrame:
+    """``scored.parquet``: the evaluated test rows with each row's group name as the evaluation
+    grouped it (null where the attribute is missing), for the leaderboard's paired bootstrap."""
+    scored = pd.DataFrame({
+        "sample_id": test["sample_id"].to_numpy(), "patient_id": test["patient_id"].to_numpy(),
+        "y": test["y"].to_numpy(), "score": test["score"].to_numpy(),
+        "group": pd.array(grouping.row_keys(), dtype="string"),
+    })
+    if "decision" in test:
+        scored["decision"] = test["decision"].to_numpy()
+    return scored
 
 
 def _finite(value: float) -> float | None:
@@ -86,8 +102,12 @@ def evaluate_run(
         min_group_size=min_group_size, seed=seed, source=str(run_dir / layout.PREDICTIONS),
     )
     val = df[df["split"] == "val"]
-    overall, per_group = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
-                                          val[attribute].astype(str).to_numpy())
+    val_groups = parts_grouping(val, parts, report["source"])
+    grouped = val_groups.codes >= 0
+    overall, _ = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
+                                  np.zeros(len(val)))
+    _, per_group = val_auc_by_epoch(val["score"].to_numpy()[grouped][None],
+                                    val["y"].to_numpy()[grouped], val_groups.codes[grouped])
     finite = per_group[0][~pd.isna(per_group[0])]
     report["run"] = {
         "run_dir": str(run_dir), "method": info["config"]["method"], "arch": info["config"]["arch"],
@@ -99,12 +119,7 @@ def evaluate_run(
     }
     out.mkdir(parents=True, exist_ok=True)
     test = df[df["split"] == "test"]
-    scored = pd.DataFrame({
-        "sample_id": test["sample_id"], "patient_id": test["patient_id"], "y": test["y"],
-        "score": test["score"], "group": test[attribute].astype(str),
-    })
-    if "decision" in test:
-        scored["decision"] = test["decision"]
-    atomic_parquet(scored.reset_index(drop=True), out / layout.SCORED)
+    scored = scored_frame(test, parts_grouping(test, parts, report["source"]))
+    atomic_parquet(scored, out / layout.SCORED)
     atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report

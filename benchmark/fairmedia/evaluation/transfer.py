@@ -34,10 +34,11 @@ from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
-from fairmedia.evaluation.run_evaluation import selected_predictions
+from fairmedia.evaluation.run_evaluation import scored_frame, selected_predictions
 from fairmedia.methods.base import Method
 from fairmedia.methods.registry import get_method
 from fairmedia.metrics import evaluate_predictions
+from fairmedia.metrics.groups import attribute_grouping
 from fairmedia.metrics.thresholds import choose_threshold, parse_rule
 from fairmedia.models.registry import build_model
 from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, selected_epochs
@@ -109,15 +110,14 @@ def _group_codes(source: PreparedDataset, target: PreparedDataset, train_attribu
                         f"counterpart in the target (mapped: {attribute_map})")
     src_codes, names = source.attribute_codes(train_attribute)
     column = attribute_map[train_attribute]
-    target.check_attribute(column)
-    values = target.metadata[column].astype(str)
-    unknown = sorted(set(values) - set(names))
+    target_codes, target_names = target.attribute_codes(column)
+    unknown = sorted(set(target_names) - set(names))
     if unknown:
         raise UserError(f"target column {column!r} has group(s) {unknown} that the source's "
                         f"{train_attribute!r} lacks ({names}); the run's group-specific parts "
                         "have nothing to apply to them")
-    lookup = {v: i for i, v in enumerate(names)}
-    return src_codes, values.map(lookup).to_numpy(np.int64), len(names)
+    lookup = np.array([names.index(v) for v in target_names], dtype=np.int64)
+    return src_codes, lookup[target_codes], len(names)
 
 
 def transfer_predict(run_dir: str | Path, target_dir: str | Path, out_dir: str | Path,
@@ -245,10 +245,7 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
     report["transfer"] = {"source_run": str(run_dir), "source": record["source_dataset"],
                           "target": record["target_dataset"], "target_column": column}
     out.mkdir(parents=True, exist_ok=True)
-    scored = pd.DataFrame({
-        "sample_id": df["sample_id"], "patient_id": df["patient_id"], "y": df["y"],
-        "score": df["score"], "group": df[attribute].astype(str),
-    })
-    atomic_parquet(scored.reset_index(drop=True), out / layout.SCORED)
+    scored = scored_frame(df, attribute_grouping(df, attribute, None, report["source"]))
+    atomic_parquet(scored, out / layout.SCORED)
     atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report

@@ -14,6 +14,7 @@ import pandas as pd
 
 from fairmedia.metrics.auc import GroupedAUC
 from fairmedia.metrics.calibration import N_BINS, bin_residuals, ece_from_sums
+from fairmedia.metrics.groups import attribute_grouping
 
 COUNT_COLUMNS = ["n", "n_pos", "n_neg", "tp", "fp", "fn", "tn"]
 RATE_COLUMNS = [
@@ -102,11 +103,13 @@ def group_table(
 ) -> pd.DataFrame:
     """Per-group table (index: group key as a string; columns ``COLUMNS``).
 
-    ``decision`` is the 0/1 prediction (e.g. ``score >= threshold``); ``groups`` any labels.
-    Rows whose group is missing (NaN) are left out.
+    ``decision`` is the 0/1 prediction (e.g. ``score >= threshold``); ``groups`` any labels,
+    grouped by the one grouper (``groups.attribute_grouping``): rows whose group is missing (NaN)
+    are left out.
     """
-    codes, keys = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), sort=True)
-    codes = codes.astype(np.int64)
+    labels = pd.DataFrame({"group": pd.Series(np.asarray(groups, dtype=object))})
+    grouping = attribute_grouping(labels, "group", None, "<groups>")
+    codes, keys = grouping.codes, grouping.keys
     y = np.asarray(y)
     score = np.asarray(score, dtype=float)
     terms = row_terms(y, score, decision)
@@ -114,7 +117,7 @@ def group_table(
     sums = np.zeros((len(keys), N_TERMS))
     np.add.at(sums, codes[keep], terms[keep])
     auc = GroupedAUC(y, score, codes, len(keys))()[0]
-    table = pd.DataFrame(metrics_from_sums(sums, auc), index=[str(k) for k in keys])
+    table = pd.DataFrame(metrics_from_sums(sums, auc), index=list(keys))
     table[COUNT_COLUMNS] = table[COUNT_COLUMNS].round().astype(np.int64)
     table.index.name = "group"
     return table[COLUMNS]

@@ -1,10 +1,18 @@
 """Sensitive-attribute grouping: any column, string keys, declared bins, and intersections.
 
-A grouping maps each evaluated row to a group key (a string) or to "missing". No assumption that
-codes are 0..k-1: keys are the attribute's own values written as strings. Continuous attributes
-are grouped with the bin edges declared in the dataset card (``bins={"age": [0, 60, inf]}``),
-and ``a&b`` keys combine two groupings because a model can be fair on each attribute alone and
-unfair on their combination.
+``attribute_grouping`` is the one grouper: training (``PreparedDataset.attribute_codes``), the
+evaluation, transfer and the leaderboard's bootstrap all map an attribute column to groups with
+it, so a group is the same set of rows, under the same name, everywhere. Its rules:
+
+- **missing**: a null value (NaN, None) is in no group (code -1); the string ``"nan"`` is a value;
+- **names**: the attribute's own values written as strings, an integral float as an integer
+  (1.0 -> "1", so a column read back as float names its groups as before);
+- **order**: sorted by value (numbers numerically; mixed types by their names); declared bins in
+  edge order.
+
+Continuous attributes are grouped with the bin edges declared in the dataset card
+(``bins={"age": [0, 60, inf]}``), and ``a&b`` keys combine two groupings because a model can be
+fair on each attribute alone and unfair on their combination.
 """
 
 from __future__ import annotations
@@ -34,6 +42,11 @@ class Grouping:
     @property
     def n_missing(self) -> int:
         return int((self.codes < 0).sum())
+
+    def row_keys(self) -> np.ndarray:
+        """Each row's group name (object array), None where the attribute is missing."""
+        keys = np.array([*self.keys, None], dtype=object)
+        return keys[np.where(self.codes >= 0, self.codes, len(self.keys))]
 
 
 def _value_key(value: object) -> str:
@@ -84,13 +97,25 @@ def _binned(series: pd.Series, edges: list[float], attr: str, source: str) -> Gr
 
 
 def _categorical(series: pd.Series, attr: str) -> Grouping:
-    codes, uniques = pd.factorize(series, sort=True)
-    return Grouping(attr, [_value_key(u) for u in uniques], codes.astype(np.int64))
+    try:
+        codes, uniques = pd.factorize(series, sort=True)
+        keys = [_value_key(u) for u in uniques]
+    except TypeError:  # values of several types (e.g. 1 and "x"): order them by their names
+        codes, uniques = pd.factorize(series)
+        names = [_value_key(u) for u in uniques]
+        order = sorted(range(len(names)), key=names.__getitem__)
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order))
+        codes = np.where(codes >= 0, rank[np.maximum(codes, 0)], -1)
+        keys = [names[i] for i in order]
+    return Grouping(attr, keys, codes.astype(np.int64))
 
 
 def attribute_grouping(
-    df: pd.DataFrame, attr: str, bins: dict[str, list[float]] | None, source: str
+    df: pd.DataFrame, attr: str, bins: dict[str, list[float]] | None = None,
+    source: str = "<data>",
 ) -> Grouping:
+    """The groups of column ``attr`` of ``df`` (rules in the module docstring)."""
     series = df[attr]
     if bins and attr in bins:
         grouping = _binned(series, bins[attr], attr, source)
@@ -117,6 +142,15 @@ def intersect(a: Grouping, b: Grouping) -> Grouping:
     ]
     # The attribute's name is the one its folders carry (layout.intersection_name).
     return Grouping(intersection_name(a.name, b.name), keys, codes)
+
+
+def parts_grouping(df: pd.DataFrame, parts: list[str], source: str = "<data>") -> Grouping:
+    """One attribute's grouping, or the intersection of several (a row missing any part is
+    missing): the grouping an evaluation of ``parts`` reports under the joined name."""
+    grouping = attribute_grouping(df, parts[0], None, source)
+    for part in parts[1:]:
+        grouping = intersect(grouping, attribute_grouping(df, part, None, source))
+    return grouping
 
 
 def build_groupings(

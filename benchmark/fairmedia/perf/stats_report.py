@@ -34,22 +34,26 @@ def _sklearn_side_by_side(n_test: int, n_boot: int) -> tuple[float, float]:
     """Seconds per run for the vectorised replicate AUC and for sklearn (extrapolated)."""
     from sklearn.metrics import roc_auc_score
 
-    from fairmedia.stats.paired_bootstrap import patient_weights
-    from fairmedia.stats.weighted_auc import replicate_aucs
+    from fairmedia.metrics.bootstrap import ClusteredResampler
+    from fairmedia.stats.paired_bootstrap import RunAUC
     from fairmedia.testing.synthetic_runs import make_test_set, score_test_set
 
     rng = np.random.default_rng(0)
     test = make_test_set(n_test, rng)
     score = score_test_set(test, 1.5, 0.5, rng)
     y = test["y"].to_numpy()
-    group = (test["group"].to_numpy() == "1").astype(int)
-    weights = patient_weights(test["patient_id"].to_numpy(), group * 2 + y, n_boot, rng)
+    group = (test["group"].to_numpy() == "1").astype(np.int64)
+    resampler = ClusteredResampler(group * 2 + y, test["patient_id"].to_numpy())
+    blocks = list(resampler.blocks(n_boot, 0))
     t0 = time.perf_counter()
-    replicate_aucs(score, y, group, weights)
+    run = RunAUC(y, score, group, 2, np.ones(2, bool))
+    for weights in blocks:
+        run(weights)
     ours = time.perf_counter() - t0
-    sample = 50
+    weights = blocks[0]
+    sample = min(50, weights.shape[1])
     t0 = time.perf_counter()
-    for b in range(1, sample + 1):
+    for b in range(sample):
         roc_auc_score(y, score, sample_weight=weights[:, b])
         for g in (0, 1):
             m = group == g

@@ -1,13 +1,15 @@
 """Run the paired patient-level bootstrap over every block of a runs tree (in parallel over blocks).
 
 Loads each run's ``scored.parquet`` (data contract: ``sample_id, patient_id, y, score, group``)
-and hands a block's runs to ``fairmedia.stats.paired_bootstrap.bootstrap_block``. Each block gets
-its own random stream derived from ``seed`` and the block's name, so results do not depend on the
-number of workers or the order of blocks.
+and the ``min_group_size`` its ``metrics.json`` was computed with, and hands a block's runs to
+``fairmedia.stats.paired_bootstrap.bootstrap_block``, so the bootstrap leaves out of worst/gap the
+groups the printed numbers leave out. Each block gets its own random stream derived from ``seed``
+and the block's name, so results do not depend on the number of workers or the order of blocks.
 """
 
 from __future__ import annotations
 
+import json
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,15 +18,44 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from fairmedia import layout
+from fairmedia.errors import UserError
 from fairmedia.report.leaderboard import BLOCK
 from fairmedia.stats.paired_bootstrap import bootstrap_block
 
 SCORED_COLUMNS = ["sample_id", "patient_id", "y", "score", "group"]
 
 
+def recorded_min_group_size(eval_dir: Path) -> int:
+    """The ``min_group_size`` the run's evaluation used, from the metrics.json beside scored.parquet."""
+    path = Path(eval_dir) / layout.METRICS
+    try:
+        value = json.loads(path.read_text()).get("min_group_size")
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read the evaluation's min_group_size ({err})") from err
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise UserError(f"{path} records no min_group_size (found {value!r}); the bootstrap must "
+                        "leave out the groups the evaluation left out. Re-run the evaluation "
+                        "(fairmedia evaluate-run) to rewrite it")
+    return value
+
+
+def block_min_group_size(key: tuple, eval_dirs: list[Path]) -> int:
+    """The one min_group_size of a block's runs; runs evaluated with different ones are an error."""
+    found: dict[int, list[Path]] = {}
+    for eval_dir in eval_dirs:
+        found.setdefault(recorded_min_group_size(eval_dir), []).append(Path(eval_dir))
+    if len(found) > 1:
+        examples = "; ".join(f"{v} in {len(d)} run(s), e.g. {d[0] / layout.METRICS}"
+                             for v, d in sorted(found.items()))
+        raise UserError(f"block {'/'.join(map(str, key))}: its runs were evaluated with different "
+                        f"min_group_size ({examples}); their worst/gap are not comparable. "
+                        "Re-evaluate them with one evaluation.min_group_size")
+    return next(iter(found))
+
+
 def _block_task(args: tuple) -> pd.DataFrame:
     key, runs, baseline, metrics, n_boot, seed = args
-    scored, missing = {}, []
+    scored, missing, dirs = {}, [], []
     for method, run_seed, eval_dir in runs:
         path = Path(eval_dir) / layout.SCORED
         if not path.exists():
@@ -32,8 +63,11 @@ def _block_task(args: tuple) -> pd.DataFrame:
             continue
         # pyarrow directly: pandas' read_parquet wrapper doubles the cost of 5k-row files.
         scored[(method, run_seed)] = pq.read_table(path, columns=SCORED_COLUMNS).to_pandas()
+        dirs.append(Path(eval_dir))
     block_seed = [seed, zlib.crc32("/".join(map(str, key)).encode())]
-    result = bootstrap_block(scored, baseline, metrics, n_boot=n_boot, seed=block_seed)
+    min_group_size = block_min_group_size(key, dirs) if dirs else 0
+    result = bootstrap_block(scored, baseline, metrics, min_group_size=min_group_size,
+                             n_boot=n_boot, seed=block_seed)
     for method in set(missing):
         sel = result["method"] == method
         result.loc[sel, "note"] = (result.loc[sel, "note"].fillna("") +
@@ -45,8 +79,8 @@ def _block_task(args: tuple) -> pd.DataFrame:
 
 def bootstrap_runs(eval_table: pd.DataFrame, baseline: str, metrics: list[str], n_boot: int,
                    seed: int = 0, jobs: int = 1) -> pd.DataFrame:
-    """Bootstrap rows (``BLOCK + method, metric, delta, ci_low, ci_high, p, n_boot, note``)
-    for every block of ``eval_table`` (from ``collect.eval_dirs``)."""
+    """Bootstrap rows (``BLOCK + method, metric, delta, ci_low, ci_high, p, n_boot, n_paired,
+    note``) for every block of ``eval_table`` (from ``collect.eval_dirs``)."""
     tasks = []
     for key, block in eval_table.groupby(BLOCK, sort=True):
         runs = list(zip(block["method"], block["seed"], block["eval_dir"]))

@@ -21,10 +21,13 @@ ROW = TABLE + ["method"]
 DEFAULT_METRICS = ["auc", "auc_worst", "auc_gap"]
 
 SUMMARY_COLUMNS = BLOCK + [
-    "method", "metric", "direction", "mean", "std", "n_seeds", "n_expected", "delta",
+    "method", "metric", "direction", "mean", "std", "n_seeds", "n_expected", "delta", "n_paired",
     "delta_ci_low", "delta_ci_high", "p_ttest", "p_ttest_adj", "p_boot", "p_boot_adj",
     "boot_ci_low", "boot_ci_high", "test", "p", "p_adj", "note", "run_dirs",
 ]
+# The bootstrap's observed Δ (recomputed from scored.parquet) and the cell's Δ (from metrics.json)
+# are the same number computed twice; more than rounding apart, the two files disagree.
+DELTA_TOLERANCE = 1e-9
 
 
 def order_methods(methods: list[str], baseline: str) -> list[str]:
@@ -43,8 +46,13 @@ def summarise(long: pd.DataFrame, metrics: list[str] | None = None, baseline: st
               correction: str = "holm", bootstrap: pd.DataFrame | None = None) -> pd.DataFrame:
     """Leaderboard rows (``SUMMARY_COLUMNS``) from a collected long table.
 
-    ``bootstrap`` (optional) has columns ``BLOCK + [method, metric, delta, ci_low, ci_high, p]``
-    from ``fairmedia.stats.paired_bootstrap``; when given it is the primary test of the table.
+    ``delta`` is the paired mean difference ``mean_s (method_s − baseline_s)`` over the seeds both
+    have a finite value for (``n_paired`` of them) — the difference the seed t-test and the
+    bootstrap test — while ``mean`` and ``std`` are over all of the method's seeds.
+
+    ``bootstrap`` (optional) has columns ``BLOCK + [method, metric, delta, ci_low, ci_high, p,
+    n_paired, note]`` from ``fairmedia.stats.paired_bootstrap``; when given it is the primary
+    test of the table, and its observed Δ must equal the cell's wherever it paired the same seeds.
     """
     metrics = list(metrics or DEFAULT_METRICS)
     check_metrics(metrics)
@@ -62,7 +70,6 @@ def summarise(long: pd.DataFrame, metrics: list[str] | None = None, baseline: st
             by_method = {m: g for m, g in frame.groupby("method")}
             base = by_method.get(baseline)
             base_vals = dict(zip(base["seed"], base["value"])) if base is not None else {}
-            base_mean = float(np.nanmean(list(base_vals.values()))) if base_vals else np.nan
             for method in methods:
                 g = by_method.get(method)
                 vals = dict(zip(g["seed"], g["value"])) if g is not None else {}
@@ -78,20 +85,46 @@ def summarise(long: pd.DataFrame, metrics: list[str] | None = None, baseline: st
                     notes.append(f"{len(vals) - finite.size} seed(s) with undefined value")
                 if method != baseline:
                     paired = paired_by_seed(vals, base_vals)
-                    row.update(delta=mean - base_mean, delta_ci_low=paired.ci_low,
-                               delta_ci_high=paired.ci_high, p_ttest=paired.p)
+                    row.update(delta=paired.mean_diff, n_paired=paired.n,
+                               delta_ci_low=paired.ci_low, delta_ci_high=paired.ci_high,
+                               p_ttest=paired.p)
                     if paired.note:
                         notes.append(paired.note)
+                    if 0 < paired.n < finite.size:
+                        notes.append(f"Δ over the {paired.n} of {finite.size} seeds with a "
+                                     f"{baseline} value")
                 row["note"] = "; ".join(notes)
                 rows.append(row)
     table = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
     if bootstrap is not None and not bootstrap.empty:
-        boot = bootstrap.rename(columns={"p": "p_boot", "ci_low": "boot_ci_low",
-                                         "ci_high": "boot_ci_high"})
-        boot = boot[ROW + ["p_boot", "boot_ci_low", "boot_ci_high"]]
-        table = table.drop(columns=["p_boot", "boot_ci_low", "boot_ci_high"]).merge(
-            boot, on=ROW, how="left").reindex(columns=SUMMARY_COLUMNS)
+        table = _merge_bootstrap(table, bootstrap)
     return add_corrections(table, baseline, correction)
+
+
+def _merge_bootstrap(table: pd.DataFrame, bootstrap: pd.DataFrame) -> pd.DataFrame:
+    boot = bootstrap.reindex(columns=ROW + ["delta", "n_paired", "p", "ci_low", "ci_high", "note"])
+    boot = boot.rename(columns={"delta": "boot_delta", "n_paired": "boot_n_paired", "p": "p_boot",
+                                "ci_low": "boot_ci_low", "ci_high": "boot_ci_high",
+                                "note": "boot_note"})
+    merged = table.drop(columns=["p_boot", "boot_ci_low", "boot_ci_high"]).merge(
+        boot, on=ROW, how="left")
+    same_seeds = merged["boot_n_paired"] == merged["n_paired"]
+    off = same_seeds & ((merged["boot_delta"] - merged["delta"]).abs() > DELTA_TOLERANCE)
+    if off.any():
+        r = merged[off].iloc[0]
+        raise UserError(
+            f"{'/'.join(str(r[c]) for c in BLOCK)}, {r['method']}, {r['metric']}: the bootstrap "
+            f"recomputed Δ = {r['boot_delta']:.6g} from the runs' scored.parquet, but their "
+            f"metrics.json give Δ = {r['delta']:.6g} ({int(off.sum())} cell(s) disagree); the two "
+            "files of a run were not written by the same evaluation. Re-run the evaluation "
+            "(fairmedia evaluate-run) of these runs"
+        )
+    boot_note = merged["boot_note"].fillna("").astype(str)
+    boot_note = boot_note.where(~boot_note.isin(["", "metric not bootstrapped"]), "")
+    note = merged["note"].fillna("").astype(str)
+    merged["note"] = [("; ".join(x for x in (a, f"bootstrap: {b}" if b else "") if x))
+                      for a, b in zip(note, boot_note)]
+    return merged.reindex(columns=SUMMARY_COLUMNS)
 
 
 def add_corrections(table: pd.DataFrame, baseline: str, correction: str) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
 from fairmedia.report.tables import to_latex, to_markdown
 
 SIGNIFICANCE_COLUMNS = BLOCK + [
-    "metric", "method", "n_seeds", "delta", "delta_ci_low", "delta_ci_high", "p_ttest",
+    "metric", "method", "n_seeds", "n_paired", "delta", "delta_ci_low", "delta_ci_high", "p_ttest",
     "p_ttest_adj", "p_boot", "boot_ci_low", "boot_ci_high", "p_boot_adj", "test", "p_adj",
     "significant", "note"]
 

@@ -2,7 +2,9 @@
 
 A cell reads ``mean ± std (Δ vs baseline)``; ``*`` marks a corrected p below α; ``—`` is a cell with
 no finite value (run missing or failed), never an omitted row; ``(n=2/3)`` flags a mean over fewer
-seeds than the block has.
+seeds than the block has. Δ is paired: the mean over the seeds both the method and the baseline
+have of (method − baseline), which the CI and p test; ``(+0.010; 2 paired)`` says Δ is over fewer
+seeds than the mean beside it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,11 @@ def format_cell(row: pd.Series, baseline: str, alpha: float, digits: int = 3,
         p_adj = row.get("p_adj", math.nan)
         if isinstance(p_adj, float) and math.isfinite(p_adj) and p_adj < alpha:
             mark = "$^{*}$" if latex else "*"
-        text += f" ({_signed(row['delta'], digits)}{mark})"
+        n_paired = row.get("n_paired", math.nan)
+        paired = ""
+        if math.isfinite(n_paired) and n_paired < row["n_seeds"]:
+            paired = f"; {int(n_paired)} paired"
+        text += f" ({_signed(row['delta'], digits)}{mark}{paired})"
     if row["n_seeds"] < row["n_expected"]:
         text += f" (n={int(row['n_seeds'])}/{int(row['n_expected'])})"
     return text
@@ -55,8 +61,9 @@ def legend(summary: pd.DataFrame, baseline: str, correction: str, alpha: float) 
              "none": "no"}
     seeds = int(summary["n_expected"].max()) if len(summary) else 0
     lines = [
-        f"Cells: mean ± std over seeds (sample std, ddof = 1); in parentheses Δ = method mean − "
-        f"{baseline} mean.",
+        f"Cells: mean ± std over seeds (sample std, ddof = 1); in parentheses Δ = mean over the "
+        f"seeds both have of (method − {baseline}), the paired difference the test is about; "
+        "`k paired`: Δ is over k seeds, fewer than the mean's.",
         f"`*`: {names.get(correction, correction)}-adjusted p < {alpha:g} vs {baseline} "
         f"({test}; two-sided; corrected across the methods of each table).",
         f"`{MISSING}`: no result for that cell (run missing or failed); `(n=a/b)`: mean over a of "

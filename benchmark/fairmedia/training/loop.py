@@ -29,6 +29,7 @@ from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.errors import UserError
 from fairmedia.methods.registry import get_method, resolve_hparams
+from fairmedia.metrics.groups import attribute_grouping
 from fairmedia.models.registry import build_model
 from fairmedia.training import accelerate, outputs
 from fairmedia.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
@@ -47,10 +48,10 @@ def _val_summary(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray
     y, s = meta["y"].to_numpy()[val], scores[val]
     out = {"val_auc": float(roc_auc_score(y, s)) if len(np.unique(y)) > 1 else float("nan")}
     for attr in prepared.attributes:
-        g = meta[attr].astype(str).to_numpy()[val]
+        grouping = attribute_grouping(meta[val], attr, None, str(prepared.root))
         aucs = []
-        for name in sorted(np.unique(g)):
-            m = g == name
+        for code, name in enumerate(grouping.keys):
+            m = grouping.codes == code
             auc = float(roc_auc_score(y[m], s[m])) if len(np.unique(y[m])) > 1 else float("nan")
             out[f"val_auc_{attr}={name}"] = auc
             aucs.append(auc)
