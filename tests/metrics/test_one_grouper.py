@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset
 from fairmedia.errors import UserError
 from fairmedia.evaluation.run_evaluation import scored_frame
@@ -47,7 +48,7 @@ def test_scored_parquet_groups_are_the_evaluation_groups(tmp_path):
                        "sex": rng.choice(["F", "M", None], n), "age": rng.choice([2, 10], n)})
     report = evaluate_predictions(df, ["sex", "age"], intersect=True, threshold="fixed:0.5")
     for parts in (["sex"], ["age"], ["sex", "age"]):
-        name = "&".join(parts)
+        name = layout.intersection_name(*parts)
         scored = scored_frame(df, parts_grouping(df, parts))
         scored.to_parquet(tmp_path / "scored.parquet", index=False)
         back = pd.read_parquet(tmp_path / "scored.parquet")
