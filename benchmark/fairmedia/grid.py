@@ -181,6 +181,23 @@ def train_execution(config: dict[str, Any]) -> dict[str, int]:
             for f, opt, value in _train_values(config) if opt.resource}
 
 
+def train_execution_args(config: dict[str, Any]) -> str:
+    """The same settings as command-line arguments (``--threads 1 --num-workers 0 ...``): the
+    train rule writes them into its command text when the workflow is read, which is no rerun
+    trigger either, and costs nothing per job when Snakemake plans."""
+    return " ".join(f"{opt.cli_flag(f.name)} {shlex.quote(str(value))}" for f, opt, value
+                    in ((f, opt, int(bool(v)) if isinstance(default_of(f), bool) else int(v))
+                        for f, opt, v in _train_values(config) if opt.resource))
+
+
+def evaluation_args(config: dict[str, Any]) -> str:
+    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted)."""
+    ev = config.get("evaluation", {})
+    values = {"bootstrap": ev.get("bootstrap", 1000), "threshold": ev.get("threshold", "youden"),
+              "min-group-size": ev.get("min_group_size", 20)}
+    return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in values.items())
+
+
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
     entry = config["datasets"][dataset]
     if entry["card"] == "synthetic":

@@ -58,10 +58,14 @@ def test_slurm_profile_dry_run_shows_each_train_jobs_resources(tmp_path):
     for job in train:
         assert job["gpu"] == "1" and job["cpus_per_task"] == "8"
         assert job["slurm_partition"] == "gpu"
-        assert (job["loader_workers"], job["torch_threads"], job["pin_memory"]) == ("6", "2", "1")
     by_runtime = sorted((int(j["runtime"]), j["mem_mb"], j.get("gpu_model", "")) for j in train)
     assert by_runtime == [(60, "16000", ""), (60, "16000", ""), (600, "48000", "a100"),
                           (600, "48000", "a100")]
+    # Speed-only settings are written into the command (no rerun trigger, nothing per job).
+    commands = [line for line in res.stdout.splitlines() if " -m fairmedia.cli train " in line]
+    assert len(commands) == 4
+    for line in commands:
+        assert "--num-workers 6" in line and "--threads 2" in line and "--pin-memory 1" in line
     # Evaluations are grouped into SLURM jobs of several.
     assert "Group job evaluate" in res.stdout or "group job evaluate" in res.stdout.lower()
 

@@ -15,7 +15,6 @@ rule aggregate:
     wildcard_constraints:
         dataset="|".join(re.escape(a) for a in AGGREGATES) or "(?!)",
     params:
-        cli=FAIRMEDIA,
         command=lambda wc: grid.aggregate_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
         layout.log_file("aggregate", "{dataset}"),
@@ -23,7 +22,7 @@ rule aggregate:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],
     shell:
-        "{params.cli} {params.command} > {log:q} 2>&1"
+        f"{FAIRMEDIA} {{params.command}} > {{log:q}} 2>&1"
 
 
 ruleorder: aggregate > prepare

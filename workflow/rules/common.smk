@@ -27,6 +27,8 @@ grid.merge_aggregates(config)
 
 # Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
 FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
+TRAIN_EXECUTION = grid.train_execution_args(config)
+EVALUATION_SETTINGS = grid.evaluation_args(config)
 SELECTIONS = config["selections"]
 _ALL_METHODS = method_catalog()  # read from source: planning never imports torch
 # A method wildcard is a registered name, optionally with a sampled-hyperparameter suffix @hpK.

@@ -9,11 +9,8 @@ rule evaluate:
         metrics=f"{EVAL_DIR}/{layout.METRICS}",
         scored=f"{EVAL_DIR}/{layout.SCORED}",
     params:
-        cli=FAIRMEDIA,
-        out=EVAL_DIR,
-        bootstrap=config["evaluation"]["bootstrap"],
-        threshold=config["evaluation"]["threshold"],
-        min_group_size=config["evaluation"]["min_group_size"],
+        # The settings that change an evaluation's numbers, as one rerun-triggering parameter.
+        settings=EVALUATION_SETTINGS,
     log:
         f"{EVAL_DIR}/{layout.EVALUATE_LOG}",
     group:
@@ -22,6 +19,6 @@ rule evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} evaluate-run \"$(dirname {input.run:q})\" --attribute {wildcards.attribute:q} "
-        "--selection {wildcards.selection:q} --out-dir {params.out:q} --bootstrap {params.bootstrap:q} "
-        "--threshold {params.threshold:q} --min-group-size {params.min_group_size:q} > {log:q} 2>&1"
+        f"{FAIRMEDIA} evaluate-run \"$(dirname {{input.run:q}})\" --attribute {{wildcards.attribute:q}} "
+        "--selection {wildcards.selection:q} --out-dir \"$(dirname {output.metrics:q})\" "
+        "{params.settings} > {log:q} 2>&1"

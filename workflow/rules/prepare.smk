@@ -7,7 +7,6 @@ rule prepare:
         metadata=f"{PREPARED_DIR}/{layout.METADATA}",
         images=f"{PREPARED_DIR}/{layout.IMAGES}",
     params:
-        cli=FAIRMEDIA,
         command=lambda wc: grid.prepare_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
         layout.log_file("prepare", "{dataset}"),
@@ -16,4 +15,4 @@ rule prepare:
         runtime=config["resources"]["prepare"]["runtime"],
         cpus_per_task=config["resources"]["prepare"]["cpus"],
     shell:
-        "{params.cli} {params.command} 2>&1 | tee {log:q}"
+        f"{FAIRMEDIA} {{params.command}} 2>&1 | tee {{log:q}}"

@@ -13,8 +13,6 @@ rule train:
     wildcard_constraints:
         method=TRAIN_METHODS,
     params:
-        cli=FAIRMEDIA,
-        out=RUN_DIR,
         # One function for everything that depends on the method (its base name for @hpK
         # variants, its hyperparameters): planning pays per function-valued param and job.
         extra=lambda wc: f"--method {grid.base_method(wc.method)} {grid.train_args(config, wc.method)}",
@@ -30,14 +28,14 @@ rule train:
         mem_mb=train_resource("mem_mb"),
         runtime=train_resource("runtime"),
         **optional_train_resources(),
-        # Speed-only settings travel as resources (no rerun trigger): retuning them for another
-        # machine never retrains finished runs.
-        **grid.train_execution(config),
     shell:
-        "{params.cli} train --prepared \"$(dirname {input.manifest:q})\" --out {params.out:q} "
-        "--arch {wildcards.arch:q} --attribute {wildcards.attribute:q} --seed {wildcards.seed:q} "
-        "--threads {resources.torch_threads:q} --num-workers {resources.loader_workers:q} "
-        "--pin-memory {resources.pin_memory:q} --compile {resources.torch_compile:q} "
+        # The interpreter and the speed-only settings (threads, loader workers, pinned memory,
+        # compile) are written into the command when the workflow is read: neither is a rerun
+        # trigger, so retuning them for another machine never retrains finished runs, and
+        # Snakemake formats fewer fields per job when it plans.
+        f"{FAIRMEDIA} train --prepared \"$(dirname {{input.manifest:q}})\" "
+        f"--out \"$(dirname {{output.run:q}})\" --arch {{wildcards.arch:q}} "
+        f"--attribute {{wildcards.attribute:q}} --seed {{wildcards.seed:q}} {TRAIN_EXECUTION} "
         "{params.extra} 2>&1 | tee {log:q}"
 
 
@@ -54,10 +52,8 @@ rule postprocess:
     wildcard_constraints:
         method=POST_METHODS or "(?!)",
     params:
-        cli=FAIRMEDIA,
         method=lambda wc: grid.base_method(wc.method),
         base=base_run,
-        out=RUN_DIR,
         extra=lambda wc: grid.post_args(config, wc.method),
     log:
         f"{RUN_DIR}/{layout.POSTPROCESS_LOG}",
@@ -65,6 +61,6 @@ rule postprocess:
         mem_mb=4000,
         runtime=30,
     shell:
-        "{params.cli} postprocess --base {params.base:q} --method {params.method:q} "
-        "--attribute {wildcards.attribute:q} --prepared \"$(dirname {input.manifest:q})\" --out {params.out:q} "
-        "--seed {wildcards.seed:q} {params.extra} 2>&1 | tee {log:q}"
+        f"{FAIRMEDIA} postprocess --base {{params.base:q}} --method {{params.method:q}} "
+        "--attribute {wildcards.attribute:q} --prepared \"$(dirname {input.manifest:q})\" "
+        "--out \"$(dirname {output.run:q})\" --seed {wildcards.seed:q} {params.extra} 2>&1 | tee {log:q}"

@@ -23,11 +23,8 @@ rule transfer_predict:
         source=_TRANSFER_KEYS,
         target=_TRANSFER_KEYS,
     params:
-        cli=FAIRMEDIA,
-        out=_TRANSFER_RUN,
         maps=lambda wc: _TRANSFER_MAPS[(wc.source, wc.target)],
         device=config["train"]["device"],
-        threads=config["train"]["threads"],
     log:
         f"{_TRANSFER_RUN}/{layout.TRANSFER_LOG}",
     resources:
@@ -36,9 +33,10 @@ rule transfer_predict:
         mem_mb=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["mem_mb"],
         runtime=lambda wc, attempt: grid.transfer_resources(config, wc.source, wc.arch, attempt)["runtime"],
     shell:
-        "{params.cli} transfer predict \"$(dirname {input.run:q})\" --target \"$(dirname {input.target:q})\" "
-        "--out {params.out:q} "
-        "{params.maps} --device {params.device:q} --threads {params.threads:q} > {log:q} 2>&1"
+        f"{FAIRMEDIA} transfer predict \"$(dirname {{input.run:q}})\" "
+        "--target \"$(dirname {input.target:q})\" --out \"$(dirname {output.predictions:q})\" "
+        f"{{params.maps}} --device {{params.device:q}} --threads {shlex.quote(str(config['train']['threads']))} "
+        "> {log:q} 2>&1"
 
 
 rule transfer_evaluate:
@@ -51,11 +49,7 @@ rule transfer_evaluate:
         source=_TRANSFER_KEYS,
         target=_TRANSFER_KEYS,
     params:
-        cli=FAIRMEDIA,
-        out=_TRANSFER_EVAL,
-        bootstrap=config["evaluation"]["bootstrap"],
-        threshold=config["evaluation"]["threshold"],
-        min_group_size=config["evaluation"]["min_group_size"],
+        settings=EVALUATION_SETTINGS,
     log:
         f"{_TRANSFER_EVAL}/{layout.EVALUATE_LOG}",
     group:
@@ -64,10 +58,9 @@ rule transfer_evaluate:
         mem_mb=2000,
         runtime=15,
     shell:
-        "{params.cli} transfer evaluate \"$(dirname {input.predictions:q})\" --attribute {wildcards.attribute:q} "
-        "--selection {wildcards.selection:q} --out-dir {params.out:q} "
-        "--bootstrap {params.bootstrap:q} --threshold {params.threshold:q} "
-        "--min-group-size {params.min_group_size:q} > {log:q} 2>&1"
+        f"{FAIRMEDIA} transfer evaluate \"$(dirname {{input.predictions:q}})\" "
+        "--attribute {wildcards.attribute:q} --selection {wildcards.selection:q} "
+        "--out-dir \"$(dirname {output.metrics:q})\" {params.settings} > {log:q} 2>&1"
 
 
 # The dataset column of this table is the direction {source}__to__{target}: each direction is a
