@@ -20,5 +20,4 @@ rule evaluate:
         runtime=15,
     shell:
         f"{FAIRMEDIA} evaluate-run \"$(dirname {{input.run:q}})\" --attribute {{wildcards.attribute:q}} "
-        "--selection {wildcards.selection:q} --out-dir \"$(dirname {output.metrics:q})\" "
-        "{params.settings} > {log:q} 2>&1"
+        "--selection {wildcards.selection:q} {params.settings} > {log:q} 2>&1"

@@ -60,7 +60,7 @@ rule transfer_evaluate:
     shell:
         f"{FAIRMEDIA} transfer evaluate \"$(dirname {{input.predictions:q}})\" "
         "--attribute {wildcards.attribute:q} --selection {wildcards.selection:q} "
-        "--out-dir \"$(dirname {output.metrics:q})\" {params.settings} > {log:q} 2>&1"
+        "{params.settings} > {log:q} 2>&1"
 
 
 # The dataset column of this table is the direction {source}__to__{target}: each direction is a

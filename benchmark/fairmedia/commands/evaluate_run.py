@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from fairmedia import layout
 from fairmedia.evaluation.run_evaluation import evaluate_run
 
 NAME = "evaluate-run"
@@ -14,7 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run folder (holds run.json and predictions)")
     p.add_argument("--attribute", required=True, help="evaluation attribute, or A&B for an intersection")
     p.add_argument("--selection", default="overall", help="overall | worst_group | dto")
-    p.add_argument("--out-dir", required=True, help="folder for metrics.json and scored.parquet")
+    p.add_argument("--out-dir", default=None,
+                   help="folder for metrics.json and scored.parquet (default: the run's "
+                        "eval/ATTRIBUTE/SELECTION, as the workflow lays it out)")
     p.add_argument("--prepared", default=None, help="prepared dataset (default: the run's own)")
     p.add_argument("--bootstrap", type=int, default=0, help="bootstrap resamples for CIs")
     p.add_argument("--threshold", default="youden", help="operating-point rule, fitted on val")
@@ -24,7 +27,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     report = evaluate_run(
-        args.run_dir, args.attribute, args.selection, args.out_dir, prepared_dir=args.prepared,
+        args.run_dir, args.attribute, args.selection,
+        args.out_dir or layout.eval_dir(args.run_dir, args.attribute, args.selection),
+        prepared_dir=args.prepared,
         bootstrap=args.bootstrap, threshold=args.threshold, min_group_size=args.min_group_size,
         seed=args.seed,
     )

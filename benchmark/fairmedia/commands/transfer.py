@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from fairmedia import layout
 from fairmedia.errors import UserError
 
 NAME = "transfer"
@@ -40,7 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     ev.add_argument("transfer_dir", help="folder written by `transfer predict`")
     ev.add_argument("--attribute", required=True, help="evaluation attribute (source column name)")
     ev.add_argument("--selection", default="overall", help="overall | worst_group | dto")
-    ev.add_argument("--out-dir", required=True, help="folder for metrics.json and scored.parquet")
+    ev.add_argument("--out-dir", default=None,
+                    help="folder for metrics.json and scored.parquet (default: the transfer run's "
+                         "eval/ATTRIBUTE/SELECTION)")
     ev.add_argument("--threshold", default="youden", help="operating-point rule, fitted on source val")
     ev.add_argument("--bootstrap", type=int, default=0)
     ev.add_argument("--min-group-size", type=int, default=20)
@@ -56,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.run_dir} -> {args.target}: wrote {out / 'predictions.parquet'}")
         return 0
     report = evaluate_transfer(
-        args.transfer_dir, args.attribute, args.selection, args.out_dir, threshold=args.threshold,
+        args.transfer_dir, args.attribute, args.selection,
+        args.out_dir or layout.eval_dir(args.transfer_dir, args.attribute, args.selection),
+        threshold=args.threshold,
         bootstrap=args.bootstrap, min_group_size=args.min_group_size, seed=args.seed)
     auc = report["attributes"][args.attribute]["disparity"].get("auc", {})
     print(f"{args.transfer_dir} [{args.attribute}, {args.selection}]: AUC "
