@@ -13,8 +13,6 @@ rule evaluate:
         settings=EVALUATION_SETTINGS,
     log:
         f"{EVAL_DIR}/{layout.EVALUATE_LOG}",
-    group:
-        "evaluate"
     resources:
         mem_mb=2000,
         runtime=15,

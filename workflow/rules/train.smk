@@ -18,8 +18,6 @@ rule train:
         extra=lambda wc: f"--method {grid.base_method(wc.method)} {grid.train_args(config, wc.method)}",
     log:
         f"{RUN_DIR}/{layout.TRAIN_LOG}",
-    group:
-        "train"  # one SLURM job per run unless --group-components train=N (docs/cluster.md)
     resources:
         # From config resources.train (per dataset/arch overrides); the SLURM plugin turns them
         # into --gpus, --cpus-per-task (data-loading workers), --mem and -t (× attempt on retry).

@@ -52,8 +52,6 @@ rule transfer_evaluate:
         settings=EVALUATION_SETTINGS,
     log:
         f"{_TRANSFER_EVAL}/{layout.EVALUATE_LOG}",
-    group:
-        "evaluate"
     resources:
         mem_mb=2000,
         runtime=15,
