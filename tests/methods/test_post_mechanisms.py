@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 from fairlearn.postprocessing import ThresholdOptimizer
+from sklearn.metrics import roc_auc_score
 
 from fairmedia.data.prepared import load_prepared
 from fairmedia.methods.eqodds_postprocess import ScoreColumn
@@ -90,6 +91,29 @@ def test_group_calibrate_matches_each_group_mean_on_val(kind):
         rows = val["group"] == g
         assert abs(cal[rows].mean() - val.loc[rows, "y"].mean()) < 1e-3
         assert abs(val.loc[rows, "score"].mean() - val.loc[rows, "y"].mean()) > 0.05
+
+
+@pytest.mark.parametrize("kind", ["platt", "isotonic"])
+def test_group_calibrate_leaves_every_groups_ranking_and_auc(kind):
+    """Group 1's validation scores rank it backwards (AUC < 0.5): an unconstrained Platt fit has
+    a negative slope and would invert its test ranking, raising its AUC; isotonic steps would tie
+    scores. Calibration must leave each group's test AUC exactly as it was."""
+    val, test = _scores(600, 5), _scores(600, 6)
+    for frame in (val, test):
+        inverted = frame["group"] == 1
+        frame.loc[inverted, "score"] = 1 - frame.loc[inverted, "score"]
+    proc = _processor("group-calibrate", map=kind)
+    proc.fit(val)
+    cal = proc.transform(test)["score"].to_numpy()
+    for g in (0, 1):
+        rows = (test["group"] == g).to_numpy()
+        y = test["y"].to_numpy()[rows]
+        assert roc_auc_score(y, cal[rows]) == roc_auc_score(y, test["score"].to_numpy()[rows])
+    assert roc_auc_score(test["y"][test["group"] == 1], test["score"][test["group"] == 1]) < 0.5
+    val_cal = proc.transform(val)["score"]  # still a calibration: each group's val mean kept
+    for g in (0, 1):
+        rows = val["group"] == g
+        assert abs(val_cal[rows].mean() - val.loc[rows, "y"].mean()) < 1e-3
 
 
 def test_fairprune_removes_the_stated_fraction(tiny_prepared, tmp_path):
