@@ -150,11 +150,11 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def check_duplicate_keys(path: str | Path) -> None:
-    """A config file that names a key twice is an error naming the key and both lines."""
+def check_duplicate_keys(path: str | Path) -> Any:
+    """The file's YAML; a key named twice in one mapping is an error naming the key and both lines."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except UserError as err:
         raise UserError(f"{path}: {err}") from None
     except yaml.YAMLError as err:
@@ -178,8 +178,7 @@ def validate_config_file(path: str | Path) -> dict[str, Any]:
         raise UserError(f"{SCHEMA} not found: checking a workflow config needs a clone of the "
                         "repository (its Snakefile and workflow/schemas/), not only the installed "
                         "package; clone it and run `pip install -e .` there")
-    check_duplicate_keys(path)
-    config = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    config = check_duplicate_keys(path)
     if not isinstance(config, dict):
         raise UserError(f"{path}: expected a mapping of config keys")
     try:

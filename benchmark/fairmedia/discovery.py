@@ -15,10 +15,14 @@ from pathlib import Path
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
 
+def package_folder(package: str) -> Path:
+    """The folder of ``package`` (``"fairmedia.methods"``), found without importing it."""
+    return PACKAGE_ROOT.joinpath(*package.split(".")[1:])
+
+
 def plugin_files(package: str) -> list[Path]:
-    """The plug-in modules of ``package`` (``"fairmedia.methods"``), sorted by name."""
-    folder = PACKAGE_ROOT.joinpath(*package.split(".")[1:])
-    return sorted(p for p in folder.glob("*.py") if not p.name.startswith("_"))
+    """The plug-in modules of ``package``, sorted by name."""
+    return sorted(p for p in package_folder(package).glob("*.py") if not p.name.startswith("_"))
 
 
 def plugin_names(package: str) -> list[str]:

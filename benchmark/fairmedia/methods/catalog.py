@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fairmedia.discovery import plugin_files
+from fairmedia.discovery import package_folder, plugin_files
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def method_catalog() -> dict[str, MethodFacts]:
     # Registrations come from the plug-in modules only; base classes may live in any module
     # (``_averaging.py`` holds SWA's and SWAD's).
     plugins = set(plugin_files("fairmedia.methods"))
-    for path in sorted(next(iter(plugins)).parent.glob("*.py")):
+    for path in sorted(package_folder("fairmedia.methods").glob("*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, ast.ClassDef):
                 bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
