@@ -40,7 +40,9 @@ FAMILIES = (
 @dataclass(frozen=True)
 class HParam:
     """A hyperparameter: its default and its search range (``low``..``high``, log-uniform when
-    ``log``; or a finite set of ``choices``)."""
+    ``log``; or a finite set of ``choices``). ``symbol`` is the paper's name for it (e.g. ``λ``),
+    ``paper`` the value the paper reports and ``medfair`` MEDFAIR's setting (text, ``""`` where
+    the source gives none), so the docs table of ours vs theirs is generated from this one place."""
 
     default: Any
     low: float | None = None
@@ -49,6 +51,9 @@ class HParam:
     choices: tuple[Any, ...] | None = None
     integer: bool = False
     help: str = ""
+    symbol: str = ""
+    paper: str = ""
+    medfair: str = ""
 
     def sample(self, rng: np.random.Generator) -> Any:
         if self.choices is not None:
