@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.fairmedia-installed
 CORES ?= 2
 
-.PHONY: demo test lint docs clean-results
+.PHONY: demo test lint docs mutation clean-results
 
 $(STAMP): pyproject.toml requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -37,3 +37,8 @@ lint: $(STAMP)
 
 clean-results:
 	rm -rf results/prepared results/runs results/leaderboard results/transfer results/logs
+
+# Mutation check: each method's tests against the method with its mechanism removed
+# (tests/mutation/); writes docs/mutation.md. Takes several minutes; not part of `make test`.
+mutation: $(STAMP)
+	$(PY) tests/mutation/run_mutations.py

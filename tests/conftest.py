@@ -15,6 +15,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 
+if os.environ.get("FAIRMEDIA_MUTANT"):
+    # The mutation check (tests/mutation/run_mutations.py): one method's mechanism removed.
+    from mutation.mutants import apply_mutant
+
+    print(f"mutant: {os.environ['FAIRMEDIA_MUTANT']} ({apply_mutant(os.environ['FAIRMEDIA_MUTANT'])})")
+
 
 @pytest.fixture(scope="session")
 def tiny_prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -14,7 +14,6 @@ from fairmedia.methods.fscl import fair_supcon
 from fairmedia.methods.mmd import mmd2
 from fairmedia.methods.registry import get_method
 from fairmedia.methods.reweight import kamiran_calders_weights
-from fairmedia.methods.samplers import balanced_sampler
 from fairmedia.models.registry import build_model
 
 
@@ -28,7 +27,9 @@ def test_resample_batches_are_group_label_balanced():
     rng = np.random.default_rng(0)
     a = (rng.random(5000) < 0.1).astype(int)
     y = (rng.random(5000) < np.where(a == 1, 0.2, 0.6)).astype(int)
-    idx = np.array(list(balanced_sampler(y, a, "group_label", torch.Generator().manual_seed(0))))
+    # Through the method's own hook at its default, so the test sees what training uses.
+    sampler = _make("resample").train_sampler(y, a, torch.Generator().manual_seed(0))
+    idx = np.array(list(sampler))
     counts = np.bincount(a[idx] * 2 + y[idx], minlength=4)
     # Each of 4 cells drawn with p = 1/4: within 4 binomial standard deviations of n/4.
     assert np.all(np.abs(counts - 1250) < 4 * np.sqrt(5000 * 0.25 * 0.75)), counts
