@@ -17,8 +17,10 @@ the network's largest-saliency weights (the stem and the head), which matter to 
 β = 1 that collapsed the synthetic ``underdiagnosis`` run from AUC 0.92 to 0.50 with 1 % pruned,
 because the OBD saliency is a second-order estimate that is far off for large removals, and a
 difference of two large saliencies says nothing about sparing the unprivileged group. Restricting
-to weights the unprivileged group does not rely on is the paper's stated aim ("prune parameters
-important to the privileged group but not to the unprivileged group").
+to weights the unprivileged group does not rely on keeps to the paper's aim: prune by the
+difference in importance between the groups, narrowing the gap while keeping both groups' accuracy
+as high as possible. β is a free weight here; the paper's reported values of β and of the pruning
+ratio could not be retrieved for this implementation, and MEDFAIR has no FairPrune.
 
 The unprivileged group is the one with the lowest validation AUC of the base scores (the paper's
 unprivileged group is the one the model serves worse); with more than two groups, all others
