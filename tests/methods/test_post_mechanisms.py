@@ -7,15 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from fairlearn.postprocessing import ThresholdOptimizer
 from sklearn.metrics import roc_auc_score
 
-from fairmedia.data.prepared import load_prepared
 from fairmedia.methods.eqodds_postprocess import ScoreColumn
 from fairmedia.methods.post_base import PostContext
 from fairmedia.methods.registry import get_method, resolve_hparams
-from fairmedia.models.registry import build_model
 
 
 def _scores(n: int, seed: int) -> pd.DataFrame:
@@ -114,28 +111,3 @@ def test_group_calibrate_leaves_every_groups_ranking_and_auc(kind):
     for g in (0, 1):
         rows = val["group"] == g
         assert abs(val_cal[rows].mean() - val.loc[rows, "y"].mean()) < 1e-3
-
-
-def test_fairprune_removes_the_stated_fraction(tiny_prepared, tmp_path):
-    prepared = load_prepared(tiny_prepared)
-    torch.manual_seed(0)
-    net = build_model("cnn-small", 1)
-    (tmp_path / "weights").mkdir()
-    torch.save(net.state_dict(), tmp_path / "weights" / "epoch000.pt")
-    meta = prepared.metadata
-    val = meta[meta["split"] == "val"]
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"sample_id": val["sample_id"], "y": val["y"],
-                          "score": rng.random(len(val)), "group": (val["sex"] == "F").astype(int)})
-    ctx = PostContext(base_run=tmp_path, prepared=prepared, attribute="sex", group_names=["M", "F"],
-                      epoch=0, arch="cnn-small")
-    proc = get_method("fairprune")(resolve_hparams("fairprune", {"prune_fraction": 0.1}), ctx)
-    info = proc.fit(frame)
-    prunable = torch.cat([p.detach().flatten() for p in proc.prunable()])
-    before = torch.cat([p.detach().flatten() for p in net.parameters() if p.ndim >= 2])
-    assert info["n_pruned"] == round(0.1 * len(prunable))
-    assert int((prunable == 0).sum()) == info["n_pruned"]
-    kept = prunable != 0
-    assert torch.equal(prunable[kept], before[kept])  # the rest untouched
-    out = proc.transform(frame)["score"]
-    assert np.isfinite(out).all()
