@@ -34,9 +34,10 @@ import pandas as pd
 
 from fairmedia.metrics.auc import GroupedAUC
 from fairmedia.metrics.bootstrap import ClusteredResampler
+from fairmedia.metrics.calibration import N_BINS
 from fairmedia.metrics.criteria import CRITERIA, criteria
 from fairmedia.metrics.disparity import MEASURES, disparity
-from fairmedia.metrics.group_table import RATE_COLUMNS, metrics_from_sums, row_terms
+from fairmedia.metrics.group_table import N_TERMS, RATE_COLUMNS, metrics_from_sums, row_terms
 from fairmedia.metrics.groups import attribute_grouping
 
 AUC_METRICS = ("auc", *(f"auc_{measure}" for measure in MEASURES))
@@ -46,6 +47,7 @@ TERM_METRICS = tuple(
     + [f"{m}_{measure}" for m in RATE_COLUMNS if m != "auc" for measure in MEASURES]
     + list(CRITERIA))
 BOOTSTRAP_METRICS = AUC_METRICS + TERM_METRICS
+N_TERMS_NO_BINS = N_TERMS - N_BINS  # row_terms' columns before the ECE bins
 
 
 def auc_metrics(overall: np.ndarray, per_group: np.ndarray, eligible: np.ndarray
@@ -83,27 +85,32 @@ class GroupSlices:
         """Overall (B, K) and per-group (B, G, K) sums; ``terms`` and ``weights`` (n, B) in the
         sorted order."""
         b = self.bounds
+        missing = weights[:b[1]].T @ terms[:b[1]]  # rows without a group count overall only
         if len(b) < 3:  # no group at all: every row's attribute is missing
-            return weights.T @ terms, np.zeros((weights.shape[1], 0, terms.shape[1]))
+            return missing, np.zeros((weights.shape[1], 0, terms.shape[1]))
         groups = np.stack([weights[lo:hi].T @ terms[lo:hi] for lo, hi in zip(b[1:-1], b[2:])],
                           axis=1)
-        return weights.T @ terms, groups
+        return missing + groups.sum(axis=1), groups
 
 
 class RunAUC:
     """One run's metrics under any weights: one AUC kernel (groups + overall), sorted once, and —
-    when ``decision`` is given — its per-row terms in the block's group order (``slices``)."""
+    when ``decision`` is given — its per-row terms in the block's group order (``slices``).
+    ``calibration=False`` leaves out the ECE bin terms (10 of the 16 columns) and the ``ece*``
+    metrics, for callers that do not rank them."""
 
     def __init__(self, y: np.ndarray, score: np.ndarray, codes: np.ndarray, n_groups: int,
                  eligible: np.ndarray, decision: np.ndarray | None = None,
-                 slices: GroupSlices | None = None):
+                 slices: GroupSlices | None = None, calibration: bool = True):
         self.kernel = GroupedAUC(y, score, codes, n_groups, overall=True)
         self.eligible = eligible
         self.slices = slices if decision is not None else None
+        self.calibration = calibration
         if self.slices is not None:
             order = self.slices.order
-            self.terms = row_terms(np.asarray(y)[order], np.asarray(score, float)[order],
-                                   np.asarray(decision)[order])
+            terms = row_terms(np.asarray(y)[order], np.asarray(score, float)[order],
+                              np.asarray(decision)[order])
+            self.terms = terms if calibration else np.ascontiguousarray(terms[:, :N_TERMS_NO_BINS])
 
     def aucs(self, weights: np.ndarray | None = None) -> np.ndarray:
         """(B, G + 1): per-group AUCs, then the overall AUC."""
@@ -117,7 +124,10 @@ class RunAUC:
         if self.slices is not None:
             w = np.ones((len(self.terms), 1)) if sorted_weights is None else sorted_weights
             overall, groups = self.slices.sums(self.terms, w)
-            out.update(term_metrics(overall, groups, aucs[:, -1], aucs[:, :-1], self.eligible))
+            terms = term_metrics(overall, groups, aucs[:, -1], aucs[:, :-1], self.eligible)
+            if not self.calibration:  # ECE from no bins would read 0: not a value, left out
+                terms = {k: v for k, v in terms.items() if not k.startswith("ece")}
+            out.update(terms)
         return out
 
     def __call__(self, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -202,7 +212,8 @@ def bootstrap_block(scored: Mapping[tuple[str, int], pd.DataFrame], baseline: st
                 decision = _aligned(scored[key], ref_ids, "decision")
             else:
                 undecided.add(key)
-        runs[key] = RunAUC(y, score, codes, n_groups, eligible, decision, slices)
+        runs[key] = RunAUC(y, score, codes, n_groups, eligible, decision, slices,
+                           calibration=any(m.startswith("ece") for m in wanted))
     keep = set(wanted)
     observed = {key: {k: float(v[0]) for k, v in run().items() if k in keep}
                 for key, run in runs.items()}
