@@ -2,6 +2,9 @@
 
 A tiny tree of runs evaluated with ``evaluate_predictions`` at a non-default ``min_group_size``:
 group C has between 20 and 50 test rows, so it is in the disparities at 20 and left out at 50.
+Threshold metrics (criteria at the evaluation's threshold, worst-group TPR) are bootstrapped from
+scored.parquet's ``decision`` column as ``scored_frame`` writes it, or — for a file without one —
+from metrics.json's threshold.
 """
 
 import json
@@ -11,14 +14,17 @@ import pandas as pd
 import pytest
 
 from fairmedia.errors import UserError
+from fairmedia.evaluation.run_evaluation import scored_frame
 from fairmedia.metrics import evaluate_predictions
+from fairmedia.metrics.groups import attribute_grouping
 from fairmedia.report.bootstrap_runs import bootstrap_runs
 from fairmedia.report.collect import collect, eval_dirs
 from fairmedia.report.leaderboard import summarise
 from fairmedia.report.tables import to_markdown
 
 SIZES = {"A": 300, "B": 200, "C": 35}  # C: 20 <= n < 50
-METRICS = ["auc", "auc_worst", "auc_gap"]
+METRICS = ["auc", "auc_worst", "auc_gap", "equalized_odds", "equal_opportunity",
+           "demographic_parity", "accuracy_parity", "tpr_worst"]
 
 
 def _test_set() -> pd.DataFrame:
@@ -32,8 +38,11 @@ def _test_set() -> pd.DataFrame:
                          "patient_id": [f"p{i // 2:04d}" for i in range(n)], "y": y, "sex": group})
 
 
-def write_tree(root, seeds: dict[str, list[int]], min_group_size: int = 50):
-    """metrics.json (the real evaluation) + scored.parquet per run; C scores near chance."""
+def write_tree(root, seeds: dict[str, list[int]], min_group_size: int = 50,
+               decision: bool = True):
+    """metrics.json (the real evaluation) + scored.parquet per run; C scores near chance.
+    ``decision``: scored.parquet as ``scored_frame`` writes it (else without the column, as
+    files written before it was in the contract)."""
     test = _test_set()
     separation = {"A": 2.0, "B": 1.5, "C": 0.2}
     effects = {"erm": 0.0, "better": 0.6}
@@ -48,8 +57,10 @@ def write_tree(root, seeds: dict[str, list[int]], min_group_size: int = 50):
             out = root / "synth" / "cnn" / method / "any" / f"seed{s}" / "eval" / "sex" / "overall"
             out.mkdir(parents=True)
             (out / "metrics.json").write_text(json.dumps(report))
-            df.rename(columns={"sex": "group"})[
-                ["sample_id", "patient_id", "y", "score", "group"]].to_parquet(
+            scored = scored_frame(df, attribute_grouping(df, "sex", None, "<test>"),
+                                  report["threshold"]["value"])
+            assert scored["decision"].sum() > 0
+            scored.drop(columns=[] if decision else ["decision"]).to_parquet(
                 out / "scored.parquet", index=False)
     return root
 
@@ -60,8 +71,10 @@ def _leaderboard(root):
     return summarise(long, metrics=METRICS, bootstrap=boot), boot
 
 
-def test_cell_value_is_the_value_the_bootstrap_resamples_are_centred_on(tmp_path):
-    root = write_tree(tmp_path, {"erm": [0, 1, 2], "better": [0, 1, 2]}, min_group_size=50)
+@pytest.mark.parametrize("decision", [True, False])
+def test_cell_value_is_the_value_the_bootstrap_resamples_are_centred_on(tmp_path, decision):
+    root = write_tree(tmp_path, {"erm": [0, 1, 2], "better": [0, 1, 2]}, min_group_size=50,
+                      decision=decision)
     report = json.loads(next(root.rglob("metrics.json")).read_text())
     assert report["min_group_size"] == 50
     assert any("'C' has n=35" in f for f in report["attributes"]["sex"]["flags"])
@@ -74,6 +87,11 @@ def test_cell_value_is_the_value_the_bootstrap_resamples_are_centred_on(tmp_path
         delta = cells.loc[("better", metric), "delta"]
         assert centre.loc[("better", metric), "delta"] == pytest.approx(delta, abs=1e-12), metric
         assert f"({delta:+.3f}" in row
+        assert np.isfinite(centre.loc[("better", metric), "p"]), metric
+        assert cells.loc[("better", metric), "test"] == "paired patient bootstrap", metric
+    legend = next(line for line in md.splitlines() if line.startswith("Test behind"))
+    assert "`equalized_odds`" in legend and "`tpr_worst`" in legend
+    assert "paired t-test" not in legend and "paired patient-level bootstrap" in legend
     # With C counted (the old constant 20) the gap would be a different number: C is the worst.
     groups = report["attributes"]["sex"]["groups"]
     assert groups["C"]["auc"] < min(groups["A"]["auc"], groups["B"]["auc"])
@@ -110,3 +128,16 @@ def test_metrics_json_that_disagrees_with_its_scored_parquet_is_an_error(tmp_pat
     path.write_text(json.dumps(report))
     with pytest.raises(UserError, match="not written by the same evaluation"):
         _leaderboard(root)
+
+
+def test_a_threshold_metric_that_disagrees_with_scored_parquet_is_an_error(tmp_path):
+    """A decision column not written with metrics.json's threshold is caught, as for AUC."""
+    root = write_tree(tmp_path, {"erm": [0, 1], "better": [0, 1]}, min_group_size=50)
+    path = root / "synth/cnn/better/any/seed0/eval/sex/overall/scored.parquet"
+    scored = pd.read_parquet(path)
+    scored["decision"] = (scored["score"] >= 0.3).astype("int8")  # not the evaluation's 0.5
+    scored.to_parquet(path, index=False)
+    long, evals = collect(root, "overall"), eval_dirs(root, "overall")
+    boot = bootstrap_runs(evals, "erm", ["equalized_odds"], n_boot=20, seed=0)
+    with pytest.raises(UserError, match="not written by the same evaluation"):
+        summarise(long, metrics=["equalized_odds"], bootstrap=boot)

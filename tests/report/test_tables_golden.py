@@ -60,3 +60,19 @@ def test_delta_is_paired_when_the_method_has_a_seed_the_baseline_lacks():
     lines = to_markdown(summarise(long, metrics=["auc"])).splitlines()
     assert next(x for x in lines if x.startswith("| m ")) == "| m | 0.860 ± 0.061 (+0.020; 3 paired) |"
     assert next(x for x in lines if x.startswith("| erm ")) == "| erm | 0.810 ± 0.010 (n=3/4) |"
+
+
+def test_legend_names_the_test_of_each_column():
+    from fairmedia.report.tables import column_tests
+
+    summary = summarise(tiny_long(), metrics=["auc", "auc_gap"])
+    assert column_tests(summary) == ("Test behind each column's p: `auc`, `auc_gap`: paired "
+                                     "t-test over seeds.")
+    boot = summary["metric"].eq("auc") & summary["method"].ne("erm")
+    summary.loc[boot, "test"] = "paired patient bootstrap"
+    assert column_tests(summary) == (
+        "Test behind each column's p: `auc`: paired patient-level bootstrap of the test rows "
+        "(thresholds as fitted on each run's validation rows); `auc_gap`: paired t-test over seeds.")
+    other = summarise(tiny_long(), metrics=["auc", "auc_gap"]).assign(dataset="other")
+    assert "`auc`: paired patient bootstrap in 1 of 2 blocks / paired t over seeds in 1 of 2 " \
+           "blocks" in column_tests(pd.concat([summary, other]))

@@ -11,17 +11,36 @@ from fairmedia.testing.synthetic_runs import make_test_set, score_test_set
 def _block(methods: dict[str, float], seeds: int, n: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     test = make_test_set(n, rng)
-    return {(m, s): test.assign(score=score_test_set(test, 1.0 + eff, 0.3, rng))
-            for m, eff in methods.items() for s in range(seeds)}
+    blocks = {}
+    for m, eff in methods.items():
+        for s in range(seeds):
+            score = score_test_set(test, 1.0 + eff, 0.3, rng)
+            blocks[(m, s)] = test.assign(score=score, decision=(score >= 0.5).astype(np.int8))
+    return blocks
 
 
 def test_identical_predictions_give_zero_delta_and_p_one():
     scored = _block({"erm": 0.0}, 3, 300, 0)
     scored.update({("copy", s): f.copy() for (_, s), f in scored.items()})
-    out = bootstrap_block(scored, "erm", ["auc", "auc_gap", "ece"], min_group_size=20, n_boot=200, seed=1)
-    row = out.set_index("metric").loc["auc"]
-    assert row["delta"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0 and row["p"] == 1
-    assert out.set_index("metric").loc["ece", "note"] == "metric not bootstrapped"
+    metrics = ["auc", "auc_gap", "ece", "equalized_odds", "tpr_worst", "not_a_metric"]
+    out = bootstrap_block(scored, "erm", metrics, min_group_size=20, n_boot=200,
+                          seed=1).set_index("metric")
+    for metric in metrics[:-1]:
+        row = out.loc[metric]
+        assert row["delta"] == 0 and row["ci_low"] == 0 and row["ci_high"] == 0, metric
+        assert row["p"] == 1, metric
+    assert out.loc["not_a_metric", "note"] == "metric not bootstrapped"
+
+
+def test_threshold_metrics_without_decisions_say_so():
+    scored = {k: f.drop(columns="decision") for k, f in _block({"erm": 0.0, "m": 0.3}, 1, 200,
+                                                                 2).items()}
+    out = bootstrap_block(scored, "erm", ["auc", "equalized_odds"], min_group_size=20,
+                          n_boot=20, seed=0).set_index("metric")
+    assert np.isfinite(out.loc["auc", "p"]) and out.loc["auc", "note"] == ""
+    assert out.loc["equalized_odds", "n_paired"] == 0
+    assert "no per-row decision in scored.parquet of m seed 0, erm seed 0" in \
+        out.loc["equalized_odds", "note"]
 
 
 def test_planted_improvement_is_detected():
@@ -50,14 +69,20 @@ def test_unpaired_test_set_is_skipped_with_a_reason():
 
 
 def _value(report: dict, metric: str) -> float:
-    if metric == "auc":
-        return report["overall"]["auc"]
-    v = report["attributes"]["sex"]["disparity"]["auc"][metric.removeprefix("auc_")]
+    section = report["attributes"]["sex"]
+    if metric in report["overall"]:
+        v = report["overall"][metric]
+    elif metric in section["criteria"]:
+        v = section["criteria"][metric]
+    else:
+        base, _, measure = metric.rpartition("_")
+        v = section["disparity"][base][measure]
     return np.nan if v is None else v
 
 
 def test_observed_values_are_the_evaluations_numbers():
-    """The run metrics the bootstrap recomputes are metrics.json's, at the min_group_size used."""
+    """The run metrics the bootstrap recomputes are metrics.json's, at the min_group_size used:
+    every AUC, threshold (decision at 0.5) and calibration metric and every criterion."""
     from fairmedia.metrics import evaluate_predictions
     from fairmedia.stats.paired_bootstrap import BOOTSTRAP_METRICS
 
@@ -68,8 +93,9 @@ def test_observed_values_are_the_evaluations_numbers():
     for min_group_size in (20, 100):
         out = bootstrap_block(scored, "erm", list(BOOTSTRAP_METRICS),
                               min_group_size=min_group_size, n_boot=20, seed=0).set_index("metric")
-        reports = {k: evaluate_predictions(f.rename(columns={"group": "sex"}), ["sex"],
-                                           threshold="fixed:0.5", min_group_size=min_group_size)
+        reports = {k: evaluate_predictions(f.drop(columns="decision").rename(
+                       columns={"group": "sex"}), ["sex"], threshold="fixed:0.5",
+                       min_group_size=min_group_size)
                    for k, f in scored.items()}
 
         for metric in BOOTSTRAP_METRICS:

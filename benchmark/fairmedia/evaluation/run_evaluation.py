@@ -21,6 +21,7 @@ from fairmedia.errors import UserError
 from fairmedia.layout import intersection_parts
 from fairmedia.metrics import evaluate_predictions
 from fairmedia.metrics.groups import Grouping, parts_grouping
+from fairmedia.metrics.thresholds import apply_threshold
 from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
 from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
 
@@ -61,9 +62,13 @@ def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: st
     return preds.reset_index(drop=True)
 
 
-def scored_frame(test: pd.DataFrame, grouping: Grouping) -> pd.DataFrame:
+def scored_frame(test: pd.DataFrame, grouping: Grouping, threshold: float | None = None
+                 ) -> pd.DataFrame:
     """``scored.parquet``: the evaluated test rows with each row's group name as the evaluation
-    grouped it (null where the attribute is missing), for the leaderboard's paired bootstrap."""
+    grouped it (null where the attribute is missing), for the leaderboard's paired bootstrap, and
+    each row's ``decision``: the post-processor's own when the run has one, else ``score >=
+    threshold`` at the threshold the evaluation fitted on validation rows (``metrics.json``'s
+    ``threshold.value``), so the bootstrap resamples the decisions the printed numbers used."""
     scored = pd.DataFrame({
         "sample_id": test["sample_id"].to_numpy(), "patient_id": test["patient_id"].to_numpy(),
         "y": test["y"].to_numpy(), "score": test["score"].to_numpy(),
@@ -71,6 +76,8 @@ def scored_frame(test: pd.DataFrame, grouping: Grouping) -> pd.DataFrame:
     })
     if "decision" in test:
         scored["decision"] = test["decision"].to_numpy()
+    elif threshold is not None:
+        scored["decision"] = apply_threshold(test["score"].to_numpy(dtype=float), threshold)
     return scored
 
 
@@ -119,7 +126,8 @@ def evaluate_run(
     }
     out.mkdir(parents=True, exist_ok=True)
     test = df[df["split"] == "test"]
-    scored = scored_frame(test, parts_grouping(test, parts, report["source"]))
+    scored = scored_frame(test, parts_grouping(test, parts, report["source"]),
+                          report["threshold"]["value"])
     atomic_parquet(scored, out / layout.SCORED)
     atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report

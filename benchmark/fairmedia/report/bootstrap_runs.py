@@ -1,10 +1,15 @@
 """Run the paired patient-level bootstrap over every block of a runs tree (in parallel over blocks).
 
-Loads each run's ``scored.parquet`` (data contract: ``sample_id, patient_id, y, score, group``)
-and the ``min_group_size`` its ``metrics.json`` was computed with, and hands a block's runs to
-``fairmedia.stats.paired_bootstrap.bootstrap_block``, so the bootstrap leaves out of worst/gap the
-groups the printed numbers leave out. Each block gets its own random stream derived from ``seed``
-and the block's name, so results do not depend on the number of workers or the order of blocks.
+Loads each run's ``scored.parquet`` (data contract: ``sample_id, patient_id, y, score, group,
+decision``) and the ``min_group_size`` its ``metrics.json`` was computed with, and hands a block's
+runs to ``fairmedia.stats.paired_bootstrap.bootstrap_block``, so the bootstrap leaves out of
+worst/gap the groups the printed numbers leave out. Threshold metrics use the run's test
+decisions: scored.parquet's ``decision`` column, or — for a scored.parquet written before that
+column was part of the contract — ``score >= threshold.value`` of the metrics.json beside it (the
+threshold the evaluation fitted on validation rows), so older trees need no re-evaluation.
+
+Each block gets its own random stream derived from ``seed`` and the block's name, so results do
+not depend on the number of workers or the order of blocks.
 """
 
 from __future__ import annotations
@@ -14,29 +19,66 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
 from fairmedia import layout
 from fairmedia.errors import UserError
+from fairmedia.metrics.thresholds import apply_threshold
 from fairmedia.report.leaderboard import BLOCK
 from fairmedia.stats.paired_bootstrap import bootstrap_block
 
 SCORED_COLUMNS = ["sample_id", "patient_id", "y", "score", "group"]
+DECISION = "decision"
+
+
+def _read_metrics(eval_dir: Path, what: str) -> dict:
+    path = Path(eval_dir) / layout.METRICS
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise UserError(f"{path}: cannot read the evaluation's {what} ({err})") from err
 
 
 def recorded_min_group_size(eval_dir: Path) -> int:
     """The ``min_group_size`` the run's evaluation used, from the metrics.json beside scored.parquet."""
     path = Path(eval_dir) / layout.METRICS
-    try:
-        value = json.loads(path.read_text()).get("min_group_size")
-    except (OSError, json.JSONDecodeError) as err:
-        raise UserError(f"{path}: cannot read the evaluation's min_group_size ({err})") from err
+    value = _read_metrics(eval_dir, "min_group_size").get("min_group_size")
     if isinstance(value, bool) or not isinstance(value, int):
         raise UserError(f"{path} records no min_group_size (found {value!r}); the bootstrap must "
                         "leave out the groups the evaluation left out. Re-run the evaluation "
                         "(fairmedia evaluate-run) to rewrite it")
     return value
+
+
+def recorded_threshold(eval_dir: Path) -> float | None:
+    """The threshold the run's evaluation applied to its test scores (``threshold.value`` of
+    metrics.json); None when it used per-row decisions or records none."""
+    value = (_read_metrics(eval_dir, "threshold").get("threshold") or {}).get("value")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def load_scored(eval_dir: Path) -> pd.DataFrame:
+    """A run's scored.parquet with its ``decision`` column (derived from metrics.json's threshold
+    when the file predates it; absent when neither records the decisions)."""
+    path = Path(eval_dir) / layout.SCORED
+    has_decision = DECISION in pq.read_schema(path).names
+    # pyarrow directly: pandas' read_parquet wrapper doubles the cost of 5k-row files.
+    columns = SCORED_COLUMNS + [DECISION] * has_decision
+    frame = pq.read_table(path, columns=columns).to_pandas()
+    if not has_decision:
+        threshold = recorded_threshold(eval_dir)
+        if threshold is not None:
+            frame[DECISION] = apply_threshold(frame["score"].to_numpy(dtype=float), threshold)
+    elif frame[DECISION].isna().any():
+        raise UserError(f"{path}: the decision column has missing values; re-run the evaluation "
+                        "(fairmedia evaluate-run)")
+    else:
+        frame[DECISION] = frame[DECISION].to_numpy().astype(np.int8)
+    return frame
 
 
 def block_min_group_size(key: tuple, eval_dirs: list[Path]) -> int:
@@ -61,8 +103,7 @@ def _block_task(args: tuple) -> pd.DataFrame:
         if not path.exists():
             missing.append(method)
             continue
-        # pyarrow directly: pandas' read_parquet wrapper doubles the cost of 5k-row files.
-        scored[(method, run_seed)] = pq.read_table(path, columns=SCORED_COLUMNS).to_pandas()
+        scored[(method, run_seed)] = load_scored(Path(eval_dir))
         dirs.append(Path(eval_dir))
     block_seed = [seed, zlib.crc32("/".join(map(str, key)).encode())]
     min_group_size = block_min_group_size(key, dirs) if dirs else 0

@@ -69,10 +69,38 @@ def legend(summary: pd.DataFrame, baseline: str, correction: str, alpha: float) 
         f"`{MISSING}`: no result for that cell (run missing or failed); `(n=a/b)`: mean over a of "
         "the block's b seeds. ↑/↓: higher/lower is better.",
     ]
+    lines.append(column_tests(summary))
     if seeds < 6:
         lines.append(f"No per-cell Wilcoxon signed-rank test: with {seeds} seed{'s' * (seeds != 1)} "
                      "it cannot reach p < 0.05.")
     return lines
+
+
+TEST_NAMES = {
+    "paired patient bootstrap": "paired patient-level bootstrap of the test rows (thresholds as "
+                                "fitted on each run's validation rows)",
+    "paired t over seeds": "paired t-test over seeds",
+}
+
+
+def column_tests(summary: pd.DataFrame) -> str:
+    """The legend line naming the test behind each column's p (from ``leaderboard.csv``'s
+    ``test``, which is per table: a column can differ between blocks, and then says where)."""
+    rows = summary[summary["test"].fillna("").astype(str) != ""]
+    n_blocks = summary.groupby(BLOCK).ngroups
+    by_test: dict[str, list[str]] = {}
+    for metric in dict.fromkeys(summary["metric"]):
+        part = rows[rows["metric"] == metric]
+        counts = part.drop_duplicates(BLOCK + ["test"])["test"].value_counts().sort_index()
+        if counts.empty:
+            label = "none (baseline missing)"
+        elif len(counts) == 1 and counts.iloc[0] == n_blocks:
+            label = str(counts.index[0])
+        else:
+            label = " / ".join(f"{t} in {int(k)} of {n_blocks} blocks" for t, k in counts.items())
+        by_test.setdefault(label, []).append(f"`{metric}`")
+    parts = [f"{', '.join(m)}: {TEST_NAMES.get(t, t)}" for t, m in by_test.items()]
+    return "Test behind each column's p: " + "; ".join(parts) + "."
 
 
 def _blocks(summary: pd.DataFrame):
