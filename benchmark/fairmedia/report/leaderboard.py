@@ -18,7 +18,10 @@ from fairmedia.stats.paired_by_seed import paired_by_seed
 BLOCK = ["dataset", "attribute", "arch", "selection"]
 TABLE = BLOCK + ["metric"]
 ROW = TABLE + ["method"]
-DEFAULT_METRICS = ["auc", "auc_worst", "auc_gap"]
+# AUC metrics beside the seed review's Table-1 criteria at the validation-fitted threshold, so
+# decision-changing post-processing is visible in every table.
+DEFAULT_METRICS = ["auc", "auc_worst", "auc_gap", "tpr_worst", "equalized_odds", "equal_opportunity",
+                   "demographic_parity", "accuracy_parity"]
 
 SUMMARY_COLUMNS = BLOCK + [
     "method", "metric", "direction", "mean", "std", "n_seeds", "n_expected", "delta", "n_paired",
