@@ -1,5 +1,16 @@
 """Randomised equalised-odds post-processing (Hardt et al. 2016), via fairlearn's
-ThresholdOptimizer fitted on the validation scores of the base run."""
+ThresholdOptimizer fitted on the validation scores of the base run.
+
+Hardt et al. derive a predictor from a score by choosing, per group, a randomised mix of
+thresholds whose operating point (FPR, TPR) lies in that group's ROC convex hull; the common
+point of all groups (equalised odds: the same FPR and TPR; equal opportunity: the same TPR) is
+the one minimising the expected loss, a linear programme. fairlearn solves it on a grid of
+``grid_size`` points of each group's hull and mixes two thresholds (or a threshold and a constant
+predictor) per group, as the paper does. The constraints are the paper's two; the loss is the
+balanced error (``balanced_accuracy_score``, the default: a cost-weighted 0-1 loss, which keeps
+the programme linear and suits rare positive findings) or the paper's plain 0-1 loss
+(``accuracy_score``).
+"""
 
 from __future__ import annotations
 
@@ -33,12 +44,19 @@ class EqOddsPostprocess(PostProcessor):
     description = ("randomised per-group thresholds (fairlearn ThresholdOptimizer) meeting the "
                    "constraint on validation while maximising the objective")
     hparams = {
-        "constraints": HParam("equalized_odds", choices=(
-            "equalized_odds", "true_positive_rate_parity", "false_positive_rate_parity",
-            "demographic_parity")),
+        # MEDFAIR (github.com/ys-zong/MEDFAIR) has no post-processing method: medfair is empty.
+        # Hardt et al.'s two criteria only: demographic parity is not this paper's method, and a
+        # search drawing it would rank another method under this name.
+        "constraints": HParam("equalized_odds",
+                              choices=("equalized_odds", "true_positive_rate_parity"),
+                              help="equalized odds, or equal opportunity (TPR parity)",
+                              paper="equalized odds; equal opportunity"),
         "objective": HParam("balanced_accuracy_score",
-                            choices=("balanced_accuracy_score", "accuracy_score")),
-        "grid_size": HParam(1000, help="candidate thresholds per group"),
+                            choices=("balanced_accuracy_score", "accuracy_score"), symbol="ℓ",
+                            help="utility maximised under the constraint (balanced or plain "
+                                 "accuracy, i.e. minus a 0-1 loss)",
+                            paper="expected 0-1 loss (any loss ℓ allowed)"),
+        "grid_size": HParam(1000, help="points of each group's ROC hull searched"),
     }
 
     def fit(self, val: pd.DataFrame) -> dict:

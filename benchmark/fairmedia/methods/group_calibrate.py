@@ -51,7 +51,11 @@ class GroupCalibrate(PostProcessor):
     description = ("one calibration map per group fitted on validation (Platt or isotonic); "
                    "groups lacking a label in val keep their scores")
     hparams = {
-        "map": HParam("platt", choices=("platt", "isotonic")),
+        # MEDFAIR (github.com/ys-zong/MEDFAIR) has no post-processing method: medfair is empty.
+        "map": HParam("platt", choices=("platt", "isotonic"),
+                      help="per-group map: Platt scaling or isotonic regression (both kept "
+                           "monotone, see above)",
+                      paper=""),
     }
 
     def fit(self, val: pd.DataFrame) -> dict:
