@@ -19,6 +19,9 @@ rule leaderboard:
         bootstrap=config["leaderboard"]["bootstrap"],
         correction=config["leaderboard"]["correction"],
         baseline=config["baseline"],
+        hparam_criterion=config["leaderboard"]["hparam_criterion"],
+        hparam_utility=config["leaderboard"]["hparam_utility"],
+        hparam_floor=config["leaderboard"]["hparam_floor"],
         figures="" if config["leaderboard"]["figures"] else "--no-figures",
     log:
         layout.log_file("leaderboard", "{selection}"),

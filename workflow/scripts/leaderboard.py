@@ -14,7 +14,9 @@ listing.write_text("".join(f"{f}\n" for f in smk.input))
 args = ["leaderboard", "--runs", smk.params.runs, "--selection", smk.wildcards.selection,
         "--out", smk.params.out, "--include-from", str(listing), "--metrics", *smk.params.metrics,
         "--bootstrap", str(smk.params.bootstrap), "--correction", smk.params.correction,
-        "--baseline", smk.params.baseline, "--jobs", str(smk.threads), "--quiet"]
+        "--baseline", smk.params.baseline, "--jobs", str(smk.threads), "--quiet",
+        "--hparam-criterion", smk.params.hparam_criterion, "--hparam-utility",
+        smk.params.hparam_utility, "--hparam-floor", str(smk.params.hparam_floor)]
 args += [smk.params.figures] if smk.params.figures else []
 with open(smk.log[0], "w") as log:
     sys.stdout = sys.stderr = log

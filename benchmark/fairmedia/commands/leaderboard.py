@@ -15,7 +15,8 @@ HELP = "collect evaluated runs into the leaderboard (CSV/Markdown/LaTeX, tests, 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs", default="results/runs", help="runs folder (default: results/runs)")
     p.add_argument("--selection", default="overall",
-                   help="model selection to tabulate (overall, worst_group, dto)")
+                   help="model selection to tabulate (overall, worst_group, dto, pareto); also the "
+                   "rule that picks among @hp variants")
     p.add_argument("--out", required=True, help="output folder, e.g. results/leaderboard/overall")
     p.add_argument("--metrics", nargs="+", default=DEFAULT_METRICS,
                    help=f"metrics (columns); default: {' '.join(DEFAULT_METRICS)}")
@@ -29,12 +30,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", type=int, default=1, help="worker processes for the bootstrap")
     p.add_argument("--include-from", default=None, metavar="FILE",
                    help="only the metrics.json files listed in FILE, one per line (the workflow's)")
+    p.add_argument("--hparam-criterion", default="equalized_odds",
+                   help="val criterion (lower is better) choosing among @hp variants of decision-"
+                   "changing post-processing methods: equalized_odds, equal_opportunity, "
+                   "demographic_parity or accuracy_parity (default: equalized_odds)")
+    p.add_argument("--hparam-utility", default="balanced_accuracy",
+                   help="val utility those variants must keep: balanced_accuracy or acc")
+    p.add_argument("--hparam-floor", type=float, default=0.02,
+                   help="eligible variants have val utility >= best variant's - this (default 0.02)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
 
 
 def run(args: argparse.Namespace) -> int:
     from fairmedia.report.collect import read_include_list
+    from fairmedia.report.hparam_choice import DecisionRule
     from fairmedia.report.pipeline import write_leaderboard
 
     markdown = write_leaderboard(
@@ -42,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         baseline=args.baseline, correction=args.correction, alpha=args.alpha,
         n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures,
         jobs=args.jobs,
+        decision=DecisionRule(args.hparam_criterion, args.hparam_utility, args.hparam_floor),
         include=read_include_list(args.include_from) if args.include_from else None)
     if not args.quiet:
         print(markdown, end="")

@@ -85,6 +85,60 @@ def _finite(value: float) -> float | None:
     return float(value) if pd.notna(value) else None
 
 
+# Per-group rates and criteria of the val block: what a decision-based hyperparameter choice needs.
+VAL_GROUP_RATES = ("tpr", "fpr", "acc", "selection_rate")
+VAL_CRITERIA = ("equalized_odds", "equal_opportunity", "demographic_parity", "accuracy_parity")
+
+
+def val_metrics(val: pd.DataFrame, parts: list[str], attribute: str, report: dict[str, Any], *,
+                min_group_size: int, source: str) -> dict[str, Any]:
+    """Validation numbers of the selected model (``run.val`` of metrics.json), which is all that
+    hyperparameter selection may look at (report/hparam_choice.py):
+
+    - ``auc``, ``auc_worst`` (lowest defined per-group AUC), ``auc_groups`` (group name → AUC);
+    - at the operating point the test metrics use — the threshold fitted on these val rows, or a
+      post-processing method's own ``decision`` column — ``decision_source`` (``threshold`` or
+      ``method``), overall ``acc``/``balanced_accuracy``/``tpr``/``fpr``, per-group ``groups``
+      (tpr, fpr, acc, selection_rate, n) and ``criteria`` (equalized_odds, equal_opportunity,
+      demographic_parity, accuracy_parity), all from ``evaluate_predictions`` on the val rows.
+    """
+    val_groups = parts_grouping(val, parts, source)
+    grouped = val_groups.codes >= 0
+    overall, _ = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
+                                  np.zeros(len(val)))
+    _, per_group = val_auc_by_epoch(val["score"].to_numpy()[grouped][None],
+                                    val["y"].to_numpy()[grouped], val_groups.codes[grouped])
+    present = np.unique(val_groups.codes[grouped])
+    auc_groups = {str(val_groups.keys[c]): _finite(per_group[0][j]) for j, c in enumerate(present)}
+    finite = per_group[0][~pd.isna(per_group[0])]
+    block: dict[str, Any] = {"auc": _finite(overall[0]),
+                             "auc_worst": _finite(finite.min()) if len(finite) else None,
+                             "auc_groups": auc_groups}
+    frame = val.drop(columns=["split"])
+    if "decision" in frame:
+        source_kind = "method"
+    else:
+        t = report["threshold"]["value"]
+        frame["decision"] = apply_threshold(frame["score"].to_numpy(), t)
+        source_kind = "threshold"
+    # The decisions are given, so evaluate_predictions neither fits nor needs a threshold here.
+    rep = evaluate_predictions(frame, [attribute], intersect=False, bootstrap=0,
+                               min_group_size=min_group_size, source=f"{source} (val rows)")
+    ov = rep["overall"]
+    tpr, tnr = ov.get("tpr"), ov.get("tnr")
+    section = rep["attributes"][attribute]
+    block.update({
+        "decision_source": source_kind,
+        "threshold": report["threshold"].get("value"),
+        "acc": ov.get("acc"), "tpr": tpr, "fpr": ov.get("fpr"),
+        "balanced_accuracy": None if tpr is None or tnr is None else (tpr + tnr) / 2,
+        "groups": {str(k): {m: g.get(m) for m in (*VAL_GROUP_RATES, "n")}
+                   for k, g in section["groups"].items()},
+        "criteria": {c: section["criteria"].get(c) for c in VAL_CRITERIA},
+    })
+    return block
+
+
 def evaluate_run(
     run_dir: str | Path,
     attribute: str,
@@ -108,21 +162,15 @@ def evaluate_run(
         df, parts, intersect=len(parts) > 1, threshold=threshold, bootstrap=bootstrap,
         min_group_size=min_group_size, seed=seed, source=str(run_dir / layout.PREDICTIONS),
     )
-    val = df[df["split"] == "val"]
-    val_groups = parts_grouping(val, parts, report["source"])
-    grouped = val_groups.codes >= 0
-    overall, _ = val_auc_by_epoch(val["score"].to_numpy()[None], val["y"].to_numpy(),
-                                  np.zeros(len(val)))
-    _, per_group = val_auc_by_epoch(val["score"].to_numpy()[grouped][None],
-                                    val["y"].to_numpy()[grouped], val_groups.codes[grouped])
-    finite = per_group[0][~pd.isna(per_group[0])]
+    val_block = val_metrics(df[df["split"] == "val"], parts, attribute, report,
+                            min_group_size=min_group_size, source=report["source"])
     report["run"] = {
         "run_dir": str(run_dir), "method": info["config"]["method"], "arch": info["config"]["arch"],
         "train_attribute": info["config"]["attribute"], "seed": info["config"]["seed"],
         "selection": selection, "attribute": attribute, "epoch": int(preds["epoch"].iloc[0]),
         "hparams": info.get("hparams", {}),
         # Validation numbers of the selected model: what hyperparameter selection may look at.
-        "val": {"auc": _finite(overall[0]), "auc_worst": _finite(finite.min()) if len(finite) else None},
+        "val": val_block,
     }
     out.mkdir(parents=True, exist_ok=True)
     test = df[df["split"] == "test"]

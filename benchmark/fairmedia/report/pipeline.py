@@ -12,7 +12,8 @@ from fairmedia.metrics.directions import higher_is_better
 from fairmedia.report import figures
 from fairmedia.report.bootstrap_runs import bootstrap_runs
 from fairmedia.report.collect import collect, collect_group_auc, eval_dirs
-from fairmedia.report.hparam_choice import VARIANT_SEP, apply_choice, choose, val_table
+from fairmedia.report.hparam_choice import (VARIANT_SEP, DecisionRule, apply_choice, choose,
+                                            val_table)
 from fairmedia.report.leaderboard import BLOCK, summarise
 from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
 from fairmedia.report.tables import to_latex, to_markdown
@@ -75,9 +76,12 @@ def write_figures(out: Path, long: pd.DataFrame, groups: pd.DataFrame, results: 
 def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
                       baseline: str = "erm", correction: str = "holm", alpha: float = 0.05,
                       n_boot: int = 0, seed: int = 0, figures: bool = True,
-                      jobs: int = 1, include: set[Path] | None = None) -> str:
+                      jobs: int = 1, include: set[Path] | None = None,
+                      decision: DecisionRule | None = None) -> str:
     """Write the leaderboard files for one selection into ``out``; return the Markdown.
-    ``include``: only these metrics.json files (default: every one under ``runs``)."""
+    ``include``: only these metrics.json files (default: every one under ``runs``).
+    ``decision``: how variants of decision-changing post-processing methods are chosen
+    (report/hparam_choice.py; default ``DecisionRule()``)."""
     long = collect(runs, selection=selection, include=include)
     if long.empty:
         raise UserError(f"no metrics.json for selection {selection!r} under {runs}")
@@ -85,7 +89,7 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     groups = collect_group_auc(runs, selection, include)
     out.mkdir(parents=True, exist_ok=True)
     if long["method"].str.contains(VARIANT_SEP, regex=False).any():
-        chosen = choose(val_table(evals), selection)
+        chosen = choose(val_table(evals), selection, baseline=baseline, decision=decision)
         chosen.to_csv(out / "hparams_chosen.csv", index=False)
         long, evals, groups = (apply_choice(f, chosen) for f in (long, evals, groups))
     boot = None

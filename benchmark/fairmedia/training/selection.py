@@ -1,7 +1,27 @@
-"""Post-hoc model selection on validation scores kept for every epoch.
+"""Model-selection rules over a candidates × groups table of validation AUCs.
 
-Because the val and test scores of every epoch are saved, a selection criterion is a function of
-saved numbers — any criterion, for any evaluation attribute, without retraining.
+The same small pure functions choose at two levels (docs/statistics.md, "Model selection"):
+
+- across the epochs of one run (``select_epoch``; ``training/outputs.py`` and
+  ``evaluation/run_evaluation.py``), from the saved per-epoch val scores;
+- across hyperparameter configurations ``<method>@hp<k>`` (``report/hparam_choice.py``), from the
+  val metrics of each configuration's selected model averaged over seeds.
+
+Rules (Zong et al., "MEDFAIR: Benchmarking Fairness for Medical Imaging", ICLR 2023, §4 and its
+``notebooks/results_analysis.ipynb``); ``A`` is the candidates × groups matrix of val AUC:
+
+- ``overall``: argmax of the overall val AUC;
+- ``worst_group``: argmax_c min_g A[c, g];
+- ``dto``: MEDFAIR's distance to the optimum: argmin_c ||A[c, :] / u - 1||_2 with the utopia
+  point u_g = max_c A[c, g];
+- ``pareto``: MEDFAIR's minimax Pareto rule: among the Pareto-optimal candidates (no other is >= in
+  every group and > in one), the one with the best AUC on the group g* = argmin_g max_c A[c, g]
+  (the group whose best achievable AUC is lowest). MEDFAIR fixes g* once from ERM's candidates; a
+  caller passes it as ``worst_group=`` (the hyperparameter level does so from the baseline's
+  configurations), otherwise g* is taken from these candidates themselves.
+
+Groups whose AUC is undefined (one class) for some candidate are left out of the table; with no
+group left every rule falls back to ``overall``. Ties go to the earliest candidate.
 """
 
 from __future__ import annotations
@@ -9,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-SELECTIONS = ("overall", "worst_group", "dto")
+SELECTIONS = ("overall", "worst_group", "dto", "pareto")
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -29,24 +49,81 @@ def val_auc_by_epoch(
     return overall, per_group.reshape(len(scores), len(names))
 
 
-def select_epoch(criterion: str, overall: np.ndarray, per_group: np.ndarray) -> int:
-    """Index of the chosen epoch (the earliest among ties).
+# --- the rules: pure functions of a candidates × groups matrix (all groups defined) -----------
 
-    - ``overall``: best overall val AUC;
-    - ``worst_group``: best worst-group val AUC;
-    - ``dto``: smallest Euclidean distance to the utopia point after min–max normalising each
-      group's val AUC over epochs (MEDFAIR's distance-to-optimum; Zong et al. 2023).
-    """
-    if criterion == "overall":
+def worst_group_scores(aucs: np.ndarray) -> np.ndarray:
+    """min_g A[c, g] per candidate (higher is better)."""
+    return aucs.min(axis=1)
+
+
+def dto_distances(aucs: np.ndarray) -> np.ndarray:
+    """MEDFAIR's DTO per candidate (lower is better): ||A[c, :] / max_c A[:, g] - 1||_2."""
+    utopia = aucs.max(axis=0)
+    # A zero utopia (every candidate AUC 0) leaves that group's ratio at 1, i.e. no distance.
+    ratio = aucs / np.where(utopia > 0, utopia, 1.0)
+    ratio[:, utopia <= 0] = 1.0
+    return np.sqrt(((ratio - 1.0) ** 2).sum(axis=1))
+
+
+def pareto_front(aucs: np.ndarray) -> np.ndarray:
+    """Boolean mask of the Pareto-optimal candidates when every group's AUC is maximised:
+    candidate c is dominated when some d has A[d] >= A[c] everywhere and > somewhere. Identical
+    candidates do not dominate each other (both stay on the front)."""
+    geq = (aucs[:, None, :] >= aucs[None, :, :]).all(axis=2)  # geq[d, c]: d >= c everywhere
+    gt = (aucs[:, None, :] > aucs[None, :, :]).any(axis=2)
+    dominated = (geq & gt).any(axis=0)
+    return ~dominated
+
+
+def minimax_group(aucs: np.ndarray) -> int:
+    """g* = argmin_g max_c A[c, g]: the group whose best AUC over the candidates is lowest
+    (MEDFAIR's ``find_mingroup``)."""
+    return int(np.argmin(aucs.max(axis=0)))
+
+
+def pareto_choice(aucs: np.ndarray, worst_group: int | None = None) -> int:
+    """Index of the Pareto-optimal candidate best on ``worst_group`` (default: ``minimax_group``
+    of these candidates); the earliest among ties."""
+    g = minimax_group(aucs) if worst_group is None else int(worst_group)
+    on_front = pareto_front(aucs)
+    value = np.where(on_front, aucs[:, g], -np.inf)
+    return int(np.argmax(value))
+
+
+def choose(
+    rule: str, overall: np.ndarray, per_group: np.ndarray, *, worst_group: int | None = None
+) -> int:
+    """Index of the candidate ``rule`` picks from ``overall`` (candidates,) and ``per_group``
+    (candidates × groups, NaN where undefined). ``worst_group``: the pareto rule's fixed group,
+    a column of ``per_group`` (ignored by the other rules; recomputed from these candidates when
+    that column is undefined for some candidate)."""
+    overall = np.asarray(overall, dtype=float)
+    per_group = np.asarray(per_group, dtype=float).reshape(len(overall), -1)
+    if rule not in SELECTIONS:
+        raise ValueError(f"unknown selection {rule!r}; valid: {', '.join(SELECTIONS)}")
+    if rule == "overall":
         return int(np.nanargmax(overall)) if np.isfinite(overall).any() else len(overall) - 1
-    valid = per_group[:, np.isfinite(per_group).all(axis=0)]
+    keep = np.isfinite(per_group).all(axis=0)
+    valid = per_group[:, keep]
     if valid.shape[1] == 0:
-        return select_epoch("overall", overall, per_group)
-    if criterion == "worst_group":
-        return int(np.argmax(valid.min(axis=1)))
-    if criterion == "dto":
-        lo, hi = valid.min(axis=0), valid.max(axis=0)
-        span = np.where(hi > lo, hi - lo, 1.0)
-        dist = np.sqrt((((hi - valid) / span) ** 2).sum(axis=1))
-        return int(np.argmin(dist))
-    raise ValueError(f"unknown selection {criterion!r}; valid: {', '.join(SELECTIONS)}")
+        return choose("overall", overall, per_group)
+    if rule == "worst_group":
+        return int(np.argmax(worst_group_scores(valid)))
+    if rule == "dto":
+        return int(np.argmin(dto_distances(valid)))
+    fixed = None
+    if worst_group is not None and keep[worst_group]:
+        fixed = int(np.cumsum(keep)[worst_group] - 1)  # its column among the kept groups
+    return pareto_choice(valid, fixed)
+
+
+def select_epoch(criterion: str, overall: np.ndarray, per_group: np.ndarray) -> int:
+    """Index of the chosen epoch of one run (see the module docstring for the rules).
+
+    Within a run, ``pareto``'s group g* is fixed from the run's own epochs: the runs of a grid
+    are independent jobs, and the baseline's run of the same seed need not exist when a run is
+    trained or evaluated. MEDFAIR's fixing from ERM's candidates applies at the hyperparameter
+    level (``report/hparam_choice.py``), where the baseline's runs are part of the block; for ERM
+    itself the two coincide.
+    """
+    return choose(criterion, overall, per_group)
