@@ -45,9 +45,10 @@ def test_each_rule_on_the_hand_table():
 
 def test_old_minmax_dto_is_not_what_dto_computes():
     # Min-max normalising each group over candidates (the rule this project used before) gives
-    # distances c0 1.0, c1 1.25, c2 0.745, c3 1.10 -> c2; MEDFAIR's ratio to the utopia gives c0.
+    # distances c0 1.0, c1 1.414, c2 0.737, c3 1.016 -> c2; MEDFAIR's ratio to the utopia gives c0.
     lo, hi = TABLE.min(axis=0), TABLE.max(axis=0)
     minmax = np.sqrt((((hi - TABLE) / (hi - lo)) ** 2).sum(axis=1))
+    assert np.round(minmax, 3).tolist() == [1.0, 1.414, 0.737, 1.016]
     assert int(np.argmin(minmax)) == 2
     assert select_epoch("dto", OVERALL, TABLE) == 0
 
@@ -89,3 +90,28 @@ def test_no_defined_group_falls_back_to_overall():
 def test_unknown_criterion():
     with pytest.raises(ValueError, match="valid: overall, worst_group, dto, pareto"):
         select_epoch("best", np.ones(2), np.ones((2, 2)))
+
+
+def test_config_schema_accepts_every_rule_and_fills_the_hparam_choice_defaults(tmp_path):
+    from pathlib import Path
+
+    import yaml
+
+    from fairmedia import config_checks
+    from fairmedia.errors import UserError
+    from fairmedia.report.hparam_choice import DecisionRule
+
+    schema = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
+    items = yaml.safe_load(schema.read_text())["properties"]["selections"]["items"]
+    assert tuple(items["enum"]) == SELECTIONS
+    config = {"datasets": {"d": {"card": "synthetic", "attributes": ["sex"]}}, "archs": ["cnn-small"],
+              "methods": ["erm"], "seeds": [0], "selections": list(SELECTIONS)}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    board = config_checks.validate_config_file(path)["leaderboard"]
+    default = DecisionRule()
+    assert (board["hparam_criterion"], board["hparam_utility"], board["hparam_floor"]) == (
+        default.criterion, default.utility, default.floor)
+    path.write_text(yaml.safe_dump({**config, "selections": ["dto_minmax"]}))
+    with pytest.raises(UserError, match="config schema"):
+        config_checks.validate_config_file(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 from fairmedia.report.leaderboard import DEFAULT_METRICS
 
 NAME = "compare-selections"
-HELP = "compare model-selection strategies (overall, worst_group, dto) for ERM or another method"
+HELP = "compare model-selection strategies (overall, worst_group, dto, pareto) for ERM or another method"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

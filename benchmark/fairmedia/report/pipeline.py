@@ -12,8 +12,7 @@ from fairmedia.metrics.directions import higher_is_better
 from fairmedia.report import figures
 from fairmedia.report.bootstrap_runs import bootstrap_runs
 from fairmedia.report.collect import collect, collect_group_auc, eval_dirs
-from fairmedia.report.hparam_choice import (VARIANT_SEP, DecisionRule, apply_choice, choose,
-                                            val_table)
+from fairmedia.report.hparam_choice import VARIANT_SEP, DecisionRule, apply_choice, choose, val_table
 from fairmedia.report.leaderboard import BLOCK, summarise
 from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
 from fairmedia.report.tables import to_latex, to_markdown
