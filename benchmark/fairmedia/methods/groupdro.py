@@ -4,10 +4,11 @@ whose group weights grow exponentially with each group's loss.
 As the paper (Algorithm 1) and the authors' code (kohpangwei/group_DRO, ``loss.py``): groups are
 label × attribute cells by default (MEDFAIR uses the attribute alone: ``groups=attribute``), the
 weights take one exponentiated-gradient step q_g ← q_g·exp(η (L_g + C/√n_g)) then renormalise,
-with η = 0.01 and the generalisation adjustment C (default 0; the paper tunes C ∈ {0,…,5}); n_g
-is the training-set size of group g. The loss is Σ_g q_g L_g (the adjustment is a constant and
-only steers q). Groups absent from a batch keep their weight before renormalisation (official:
-their L_g is 0, and the code adds the adjustment only when every C > 0)."""
+with η = 0.01 and the generalisation adjustment C (default 0, as the official code; the paper
+tunes C per dataset); n_g is the training-set size of group g. The loss is Σ_g q_g L_g (the
+adjustment is a constant and only steers q). Groups absent from a batch keep their weight before
+renormalisation (official: their L_g is 0, so the same when C = 0; with C > 0 the official code
+would still add C/√n_g to an absent group's step, we do not)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,14 @@ class GroupDRO(Method):
     description = "online group DRO: exponentiated-gradient weights q over groups, loss Σ q_g L_g"
     hparams = {
         "eta": HParam(0.01, low=1e-3, high=1e-1, log=True, help="step size of the group weights",
-                      symbol="η_q", paper="0.01", medfair="0.01"),
+                      symbol="η_q", paper="0.01 (official --robust_step_size)",
+                      medfair="0.01"),
         "groups": HParam("attribute_label", choices=("attribute", "attribute_label"),
                          help="label × attribute cells (paper) or the attribute alone (MEDFAIR)",
                          symbol="g = (y, a)", paper="attribute_label", medfair="attribute"),
         "adjustment": HParam(0.0, low=0.0, high=5.0,
                              help="generalisation adjustment: q's step uses L_g + C/√n_g",
-                             symbol="C", paper="tuned in {0, 1, 2, 3, 4, 5} (code default 0)",
+                             symbol="C", paper="tuned per dataset (official default 0)",
                              medfair="0"),
     }
 
