@@ -6,7 +6,9 @@ The adversarial term is the MEAN of the per-label adversaries' group-balanced cr
 in the authors' code (hanzhaoml/ICLR2020-CFair, ``main_adult.py``: ``torch.mean(torch.stack(...))``)
 and MEDFAIR; a label absent from the batch is left out of the mean (the official code would give
 NaN). μ defaults to MEDFAIR's 0.1: the paper only sweeps μ ∈ {0.1, 1, 10, 100, 1000} on tabular
-data (official default 10), which gives no single setting for images."""
+data (official default 10), which gives no single setting for images. The task loss is the
+balanced error rate's estimate mean_i ℓ_i / (2 P(y_i)) with P(y) from the training set (official:
+a class-weighted NLL, normalised by the batch's weight sum — the same in expectation)."""
 
 from __future__ import annotations
 
