@@ -20,8 +20,10 @@ class Adversarial(Method):
     description = ("an MLP head predicts the attribute from the features through a gradient-"
                    "reversal layer: the head learns the attribute, the encoder learns to hide it")
     hparams = {
-        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="reversal strength λ"),
-        "hidden": HParam(64, choices=(32, 64, 128), help="adversary hidden width"),
+        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="reversal strength λ",
+                         symbol="λ", paper="annealed 0→1: 2/(1+e^(−10p))−1", medfair=""),
+        "hidden": HParam(64, choices=(32, 64, 128), help="adversary hidden width",
+                         symbol="", paper="", medfair=""),
     }
 
     def build(self) -> None:

@@ -27,8 +27,12 @@ class FairPenalty(Method):
                 "2017 (a relaxed parity constraint as a penalty)")
     description = "BCE + λ × mean |group mean p − batch mean p| (within each label for eo)"
     hparams = {
-        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="λ"),
-        "criterion": HParam("eo", choices=("dp", "eo")),
+        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="λ",
+                         symbol="λ (penalty for the covariance constraint c)",
+                         paper="— (constraint form)", medfair=""),
+        "criterion": HParam("eo", choices=("dp", "eo"), symbol="",
+                            paper="dp (disparate impact); mistreatment in the follow-up",
+                            medfair=""),
     }
 
     def loss(self, x, y, a):

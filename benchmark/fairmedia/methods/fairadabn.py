@@ -1,5 +1,18 @@
-"""FairAdaBN (Xu et al. 2023): every batch-norm layer becomes one batch-norm per group (own
-running statistics and affine parameters); the loss adds a statistical-parity penalty."""
+"""FairAdaBN (Xu et al. 2023): the batch-norm layers of the residual blocks become one batch-norm
+per group (own running statistics and affine parameters); the loss adds a statistical-parity
+penalty.
+
+Which layers are group-specific follows the authors' code (XuZikang/FairAdaBN, ``model.py``,
+``BottleNeck_with_IN`` as built by ``main.py``): the stem's batch-norm (after the first convolution)
+is shared; every batch-norm after it — inside the blocks and on the projection shortcuts — is split.
+Generically: the first batch-norm layer of the network in module order stays shared, all later ones
+are split (for torchvision ResNet/DenseNet that first layer is ``bn1``/``norm0``, the stem).
+
+Penalty as the official ``SPD_Loss``: Σ over the classes of the squared gap between two groups'
+prediction rates, for a binary label 2·(p̄_g − p̄_h)², averaged over the pairs of groups present; α =
+1 as the official loss ``loss_0 + loss_1 + loss_spd``. Deliberate differences: the rates are mean
+predicted probabilities (the official code counts argmax predictions, which carries no gradient),
+and the task loss is the batch's BCE (official: the sum of the two groups' mean CEs)."""
 
 from __future__ import annotations
 
@@ -41,16 +54,25 @@ class GroupBatchNorm(nn.Module):
         return out
 
 
-def split_batchnorms(module: nn.Module, n_groups: int) -> int:
-    """Replace every batch-norm layer under ``module`` in place; returns how many were replaced."""
-    count = 0
-    for name, child in module.named_children():
-        if isinstance(child, _BatchNorm):
-            setattr(module, name, GroupBatchNorm(child, n_groups))
-            count += 1
-        else:
-            count += split_batchnorms(child, n_groups)
-    return count
+def split_batchnorms(module: nn.Module, n_groups: int, keep_stem: bool = True) -> int:
+    """Replace the batch-norm layers under ``module`` in place by per-group copies — all but the
+    first in module order (the stem's) when ``keep_stem``; returns how many were replaced."""
+    norms = [(name, m) for name, m in module.named_modules() if isinstance(m, _BatchNorm)]
+    if keep_stem:
+        norms = norms[1:]
+    for name, norm in norms:
+        parent_name, _, attr = name.rpartition(".")
+        parent = module.get_submodule(parent_name) if parent_name else module
+        setattr(parent, attr, GroupBatchNorm(norm, n_groups))
+    return len(norms)
+
+
+def spd_loss(rates: torch.Tensor) -> torch.Tensor:
+    """Official SPD for a binary label: Σ_c (P(ŷ=c|g) − P(ŷ=c|h))² = 2 (p̄_g − p̄_h)², averaged
+    over the ordered pairs of groups (0 with one group)."""
+    k = len(rates)
+    gap2 = 2 * (rates[:, None] - rates[None, :]) ** 2
+    return gap2.sum() / max(k * (k - 1), 1)
 
 
 @register
@@ -61,15 +83,17 @@ class FairAdaBN(Method):
     uses_attribute = True
     citation = ("Xu et al., FairAdaBN: Mitigating unfairness with adaptive batch normalization and "
                 "its application to dermatological disease classification, MICCAI 2023")
-    description = ("group-specific batch-norm statistics and affine parameters + α × mean pairwise "
-                   "gap between groups' mean predicted probability (statistical-parity loss)")
+    description = ("group-specific batch-norm statistics and affine parameters (stem shared) + α × "
+                   "squared gap between groups' mean predicted probability (statistical parity)")
     hparams = {
-        "alpha": HParam(0.1, low=0.01, high=1.0, log=True, help="weight of the parity loss"),
+        "alpha": HParam(1.0, low=0.01, high=10.0, log=True, help="weight of the parity loss",
+                        symbol="α", paper="1 (official code)", medfair=""),
     }
 
     def build(self) -> None:
         if split_batchnorms(self.model, self.n_groups) == 0:
-            raise UserError("fairadabn needs an architecture with batch-norm layers")
+            raise UserError("fairadabn needs an architecture with at least two batch-norm layers "
+                            "(the stem's stays shared; the later ones become per-group)")
         self.group_norms = [m for m in self.model.modules() if isinstance(m, GroupBatchNorm)]
 
     def _set_groups(self, a: torch.Tensor) -> None:
@@ -83,7 +107,7 @@ class FairAdaBN(Method):
         prob = torch.sigmoid(logits)
         present = torch.unique(a)
         means = torch.stack([prob[a == g].mean() for g in present])
-        parity = (means[:, None] - means[None, :]).abs().sum() / max(len(present) * (len(present) - 1), 1)
+        parity = spd_loss(means)
         return task + self.hp["alpha"] * parity, {"task": task.detach(), "parity": parity.detach()}
 
     def predict(self, x, a):

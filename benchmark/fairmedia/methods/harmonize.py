@@ -19,7 +19,7 @@ class Harmonize(Method):
     description = ("standardise each image's intensities with its group's mean and std per channel, "
                    "estimated from the training images seen so far")
     hparams = {
-        "eps": HParam(1e-3, help="floor on the group std"),
+        "eps": HParam(1e-3, help="floor on the group std", symbol="", paper="", medfair=""),
     }
 
     def build(self) -> None:

@@ -37,8 +37,10 @@ class MMD(Method):
                 "groups' representations)")
     description = "BCE + λ × MMD² between each group's features and the batch's (per label if eo)"
     hparams = {
-        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="λ"),
-        "conditional": HParam("eo", choices=("dp", "eo"), help="eo: match groups within each label"),
+        "weight": HParam(1.0, low=0.1, high=10.0, log=True, help="λ", symbol="β (MMD weight)",
+                         paper="", medfair=""),
+        "conditional": HParam("eo", choices=("dp", "eo"), help="eo: match groups within each label",
+                              symbol="", paper="dp (unconditional MMD)", medfair=""),
     }
 
     def loss(self, x, y, a):

@@ -20,7 +20,9 @@ class Resample(Method):
     citation = "Idrissi et al., Simple data balancing achieves competitive worst-group accuracy, CLeaR 2022"
     description = "sample with replacement so group × label cells (or groups, or labels) are balanced"
     hparams = {
-        "by": HParam("group_label", choices=("group_label", "group", "label"), help="cells to balance"),
+        "by": HParam("group_label", choices=("group_label", "group", "label"), help="cells to balance",
+                     symbol="", paper="group_label (label × attribute groups)",
+                     medfair="group (resample_which)"),
     }
 
     def train_sampler(self, y: np.ndarray, a: np.ndarray, generator: torch.Generator) -> Sampler[int]:

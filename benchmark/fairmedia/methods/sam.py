@@ -20,7 +20,9 @@ class SAM(Method):
     description = ("step 1: climb to w + ρ·g/‖g‖; step 2: the gradient there updates w "
                    "(base optimiser Adam)")
     hparams = {
-        "rho": HParam(0.05, low=0.01, high=0.5, log=True, help="neighbourhood radius ρ"),
+        "rho": HParam(0.05, low=0.01, high=0.5, log=True, help="neighbourhood radius ρ",
+                      symbol="ρ", paper="0.05 (grid {0.01, 0.02, 0.05, 0.1, 0.2, 0.5})",
+                      medfair="2 (adaptive ASAM)"),
     }
 
     def update(self, x, y, a):
