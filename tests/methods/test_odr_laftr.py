@@ -125,10 +125,10 @@ def test_odr_discriminator_is_trained_on_the_target_code():
     x, y, a = feature_data(64, seed=4)
     m = _make("odr", **ODR_HP)
     torch.manual_seed(1)
-    with_adv = float(m.loss(x, y, a)[0])
+    with_adv = float(m.loss(x, y, a)[0].detach())
     m.adversary_on_target = False
     torch.manual_seed(1)
-    without = float(m.loss(x, y, a)[0])
+    without = float(m.loss(x, y, a)[0].detach())
     ref = _odr_reference(m, x, y, a, seed=1)
     assert with_adv - without == pytest.approx(ref["adv"], rel=1e-5)
 

@@ -19,11 +19,17 @@ The encoder's features feed two variational heads: a target code ``z_T`` and a s
 
 Deliberate difference from the paper: the paper trains the sensitive discriminator on ``z_S``
 only, so ``L_E`` can be met by a ``z_T`` that carries the attribute in directions that
-discriminator never learnt to read (measured here: a fresh linear probe on ``z_T`` recovered the
-attribute as well as on ERM's features). We additionally train the same discriminator to predict
-the attribute from the detached ``z_T`` — it sees the target code and learns to read it, while
-the encoder, through ``L_E``, is pushed to make it uncertain there. With that term removed
-(class attribute ``adversary_on_target = False``) the objective is the paper's.
+discriminator never learnt to read. We additionally train the same discriminator to predict the
+attribute from the detached ``z_T`` — it sees the target code and learns to read it, while the
+encoder, through ``L_E``, is pushed to make it uncertain there. With that term removed (class
+attribute ``adversary_on_target = False``) the objective is the paper's.
+
+Measured (feature-level stand-in of the tests, fresh linear probe on the mean of ``z_T``, test
+AUC for the attribute; ERM 0.996): defaults 0.873; the paper's objective 0.896; λ_E = 0 0.840;
+λ_OD = 0 0.998. The attribute leaves ``z_T`` through the KL priors, not through ``L_E``: the
+encoder makes the (lagging) discriminator uncertain without removing the attribute. Defaults
+other than MEDFAIR's are ours (λ_OD = 0.5 where MEDFAIR's 0.1 gives probe AUC 0.977); the
+paper's per-dataset values are not reproduced here.
 
 MEDFAIR's implementation differs from the paper in ways we do not copy: its entropy term is
 added with a positive sign (it *minimises* the entropy of the discriminator on ``z_T``) and its
