@@ -105,17 +105,18 @@ class ODR(Method):
         prior[0, : d // 2] = 1.0
         prior[1, d // 2:] = 1.0
         self.register_buffer("prior_mean", prior)
-        self.epoch = 0  # epochs finished, for the λ schedule
+        # Epochs finished, for the λ schedule; a buffer so that a resumed run keeps its place.
+        self.register_buffer("epochs_done", torch.zeros((), dtype=torch.long))
 
     def trainable_parameters(self):
         return [p for n, p in self.named_parameters() if not n.startswith("model.head.")]
 
     def on_epoch_end(self, epoch: int) -> None:
-        self.epoch = epoch + 1
+        self.epochs_done.fill_(epoch + 1)
 
     def weights(self) -> tuple[float, float]:
         """(λ_E, λ_OD) at the current epoch: λ⁰ · γ^(t / t_s)."""
-        t = self.epoch / self.hp["step_size"]
+        t = int(self.epochs_done) / self.hp["step_size"]
         return (self.hp["lambda_e"] * self.hp["gamma_e"] ** t,
                 self.hp["lambda_od"] * self.hp["gamma_od"] ** t)
 
