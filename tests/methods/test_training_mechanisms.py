@@ -150,27 +150,3 @@ def test_sam_is_the_two_step_update():
     m.update(x, y, a)
     for p, q in zip(m.model.parameters(), ref.parameters()):
         assert torch.allclose(p, q, atol=1e-6)
-
-
-def test_swa_averages_the_end_of_epoch_weights_from_the_start_epoch():
-    m = _make("swa", start=0.5)  # epochs = 4: average epochs 2 and 3
-    for epoch in range(4):
-        with torch.no_grad():
-            for p in m.model.parameters():
-                p.fill_(float(epoch))
-        m.on_epoch_end(epoch)
-    assert m.n_averaged == 2
-    for p in m.eval_model().parameters():
-        assert torch.allclose(p, torch.full_like(p, 2.5))
-
-
-def test_swad_averages_every_iteration_from_the_window_start():
-    m = _make("swad", start=0.5)  # 4 epochs × 3 steps: window opens at iteration 6
-    x, y, a = feature_data(32, 0)
-    snapshots = []
-    for _ in range(12):
-        m.update(x, y, a)
-        snapshots.append([p.detach().clone() for p in m.model.parameters()])
-    assert m.n_averaged == 6
-    for i, p in enumerate(m.eval_model().parameters()):
-        assert torch.allclose(p, torch.stack([s[i] for s in snapshots[6:]]).mean(0), atol=1e-6)

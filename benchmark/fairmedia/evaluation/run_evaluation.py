@@ -22,7 +22,13 @@ from fairmedia.layout import intersection_parts
 from fairmedia.metrics import evaluate_predictions
 from fairmedia.metrics.groups import Grouping, parts_grouping
 from fairmedia.metrics.thresholds import apply_threshold
-from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, predictions_frame
+from fairmedia.training.outputs import (
+    atomic_parquet,
+    atomic_text,
+    load_candidates,
+    load_epoch_scores,
+    predictions_frame,
+)
 from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
 
 
@@ -53,7 +59,8 @@ def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: st
         raise UserError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
     if (run_dir / layout.EPOCH_SCORES).exists():
         rows, scores = load_epoch_scores(run_dir, prepared)
-        preds = predictions_frame(prepared, rows, scores, attribute)
+        preds = predictions_frame(prepared, rows, scores, attribute,
+                                  candidates=load_candidates(run_dir))
     else:
         preds = pd.read_parquet(run_dir / layout.PREDICTIONS)
     preds = preds[preds["selection"] == selection]

@@ -41,7 +41,13 @@ from fairmedia.metrics import evaluate_predictions
 from fairmedia.metrics.groups import attribute_grouping
 from fairmedia.metrics.thresholds import choose_threshold, parse_rule
 from fairmedia.models.registry import build_model
-from fairmedia.training.outputs import atomic_parquet, atomic_text, load_epoch_scores, selected_epochs
+from fairmedia.training.outputs import (
+    atomic_parquet,
+    atomic_text,
+    load_candidates,
+    load_epoch_scores,
+    selected_epochs,
+)
 from fairmedia.training.selection import SELECTIONS
 
 CHECK_ROWS = 32  # source rows re-scored to prove a checkpoint reproduces its run
@@ -143,7 +149,9 @@ def transfer_predict(run_dir: str | Path, target_dir: str | Path, out_dir: str |
     for column in attribute_map:
         source.check_attribute(column)
     rows, scores = load_epoch_scores(run_dir, source)
-    epochs = {a: selected_epochs(source, rows, scores, a) for a in attribute_map}
+    candidates = load_candidates(run_dir)
+    epochs = {a: selected_epochs(source, rows, scores, a, candidates=candidates)
+              for a in attribute_map}
     train_attr = info["config"]["attribute"]
     src_groups, tgt_groups, n_groups = _group_codes(source, target, train_attr, attribute_map)
     dev = torch.device(device)

@@ -9,6 +9,10 @@ it implements. The training loop calls only these hooks:
 - ``update(x, y, a)`` — one optimisation step on a batch, returning scalar logs;
   most methods override only ``loss(x, y, a)``;
 - ``on_epoch_end(epoch)`` — e.g. weight averaging;
+- ``on_validation(epoch, val_loss)`` — after the epoch's scoring, with the validation loss of the
+  network just scored (SWAD's loss valley); returning True makes the loop score the epoch again;
+- ``selection_candidate(epoch)`` — whether model selection may choose this epoch (weight
+  averaging: only averaged networks are);
 - ``predict(x, a)`` — logits used for validation/test scores;
 - ``optimizers()`` — every optimiser, so checkpoints hold their state.
 
@@ -18,6 +22,7 @@ Post-processing methods follow ``fairmedia.methods.post_base.PostProcessor`` ins
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -77,6 +82,10 @@ class Method(nn.Module):
     hparams: ClassVar[dict[str, HParam]] = {}
     supports_3d: ClassVar[bool] = True
     unsupported_reason: ClassVar[str] = ""
+    # Set by the training loop: one pass over the training images (on the device) per call, for a
+    # method that must see them outside ``update`` — weight averaging recomputes batch-norm
+    # statistics of the averaged network with it. None outside the loop.
+    train_inputs: Callable[[], Iterator[torch.Tensor]] | None = None
 
     def __init__(
         self,
@@ -131,6 +140,17 @@ class Method(nn.Module):
 
     def on_epoch_end(self, epoch: int) -> None:
         """Called after each training epoch, before validation."""
+
+    def on_validation(self, epoch: int, val_loss: float) -> bool:
+        """Called after the epoch's val/test rows are scored, with ``val_loss`` — the mean binary
+        cross-entropy on the validation rows of the network just scored. Return True when the
+        network to score changed (the loop then scores the epoch again)."""
+        return False
+
+    def selection_candidate(self, epoch: int) -> bool:
+        """Whether model selection may choose this epoch's scored network (asked after
+        :meth:`on_validation`). Weight averaging admits only averaged networks."""
+        return True
 
     def predict(self, x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         """Logits for scoring. ``a`` is the group code (zeros for attribute-free runs); only

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,33 @@ def _val_summary(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray
             aucs.append(auc)
         out[f"val_worst_auc_{attr}"] = float(np.nanmin(aucs)) if np.isfinite(aucs).any() else float("nan")
     return out
+
+
+def _val_loss(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray) -> float:
+    """Mean binary cross-entropy of the scored probabilities on the validation rows."""
+    val = (prepared.metadata["split"].to_numpy()[rows] == "val")
+    y = prepared.metadata["y"].to_numpy()[rows][val].astype(np.float64)
+    # float32 sigmoid outputs can be exactly 0 or 1; clip as torch's BCE clamps its log at -100
+    p = np.clip(scores[val].astype(np.float64), np.exp(-100.0), 1.0 - 1e-7)
+    return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
+
+
+def _train_inputs(dataset: PreparedImageDataset, batch_size: int, steps: int,
+                  accel: accelerate.Acceleration, num_workers: int
+                  ) -> Callable[[], Iterator[torch.Tensor]]:
+    """A callable giving one epoch's worth (``steps`` batches) of training images on the device
+    in a fixed order — for a method that recomputes batch-norm statistics
+    (``torch.optim.swa_utils.update_bn``). The workers' seeds come from a fixed generator, so the
+    pass does not move the global random state that a resumed run restores."""
+    def batches() -> Iterator[torch.Tensor]:
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=False,
+                            generator=torch.Generator().manual_seed(0),
+                            **accel.loader_options(num_workers))
+        for step, (x, *_rest) in enumerate(loader):
+            if step >= steps:
+                break
+            yield accel.to_device(x)
+    return batches
 
 
 def _resolve_device(name: str) -> torch.device:
@@ -186,6 +214,7 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
     method = method_cls(model, len(group_names), hp, lr=cfg.lr, weight_decay=cfg.weight_decay,
                         epochs=cfg.epochs, steps_per_epoch=steps).to(device)
     accel.prepare_model(method.model)
+    method.train_inputs = _train_inputs(train_ds, cfg.batch_size, steps, accel, cfg.num_workers)
     y_train = prepared.metadata["y"].to_numpy()[train_rows]
 
     out.mkdir(parents=True, exist_ok=True)
@@ -232,8 +261,15 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
                 logs.append(method.update(accel.to_device(x), accel.to_device(y), accel.to_device(a)))
         method.on_epoch_end(epoch)
         epoch_scores = score_rows(method, eval_loader, device, accel)
+        val_loss = _val_loss(prepared, eval_rows, epoch_scores)
+        if method.on_validation(epoch, val_loss):  # the network to score changed (SWAD's end)
+            epoch_scores = score_rows(method, eval_loader, device, accel)
         scores = np.concatenate([scores, epoch_scores[None]], axis=0)
         row = {"epoch": epoch, **pd.DataFrame(logs).mean().to_dict()}
+        # val_loss is of the network the method was first scored with this epoch (what
+        # on_validation saw); candidate: whether model selection may choose this epoch.
+        row["val_loss"] = val_loss
+        row["candidate"] = bool(method.selection_candidate(epoch))
         row.update(_val_summary(prepared, eval_rows, epoch_scores))
         row["seconds"] = time.time() - te
         history.append(row)
@@ -259,16 +295,20 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
             history: list[dict[str, Any]], hp: dict[str, Any], accel: accelerate.Acceleration,
             t0: float, identity: str) -> None:
     out = Path(cfg.out)
+    candidates = outputs.candidate_epochs(history)
     keep: set[int] = set()
     for attr in prepared.attributes or ["any"]:
-        keep.update(outputs.selected_epochs(prepared, eval_rows, scores, attr).values())
+        keep.update(outputs.selected_epochs(prepared, eval_rows, scores, attr,
+                                            candidates=candidates).values())
     for path in (out / layout.WEIGHTS).glob("epoch*.pt"):
         if layout.weights_epoch(path) not in keep:  # only epochs some criterion selects are kept
             path.unlink()
     sel_attr = cfg.attribute if cfg.attribute != "any" else (prepared.attributes or ["any"])[0]
-    outputs.atomic_parquet(outputs.epoch_scores_frame(prepared, eval_rows, scores),
+    outputs.atomic_parquet(outputs.epoch_scores_frame(prepared, eval_rows, scores,
+                                                      candidates=candidates),
                            out / layout.EPOCH_SCORES)
-    outputs.atomic_parquet(outputs.predictions_frame(prepared, eval_rows, scores, sel_attr),
+    outputs.atomic_parquet(outputs.predictions_frame(prepared, eval_rows, scores, sel_attr,
+                                                     candidates=candidates),
                            out / layout.PREDICTIONS)
     hist = pd.DataFrame(history)
     outputs.atomic_text(hist.to_csv(index=False), out / layout.HISTORY)
@@ -278,6 +318,7 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
                                                                      "image_shape", "options")},
                              "content_hash": prepared.content_hash()},
         "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
+        "selection_candidates": [int(e) for e in candidates],
         "code": provenance.git_commit(), "packages": provenance.package_versions(),
         "device": provenance.device_info(accel.device), "acceleration": accel.describe(),
         "scheduler": provenance.scheduler_info(),
