@@ -103,7 +103,7 @@ def _swad(n_epochs, steps=2, **hp):
     return cls(feature_model(0), 2, params, lr=1e-2, epochs=n_epochs, steps_per_epoch=steps)
 
 
-def _drive_swad(losses, steps=2, **hp):
+def _drive_swad(losses, steps=2, **hp):  # one validation point per epoch
     """Train SWAD for len(losses) epochs, reporting losses[e] as epoch e's validation loss; the
     iterates after every step, and per epoch (rescored?, candidate?)."""
     m = _swad(len(losses), steps, **hp)
@@ -122,10 +122,11 @@ def _final_vector(m):
     return torch.cat([p.detach().flatten() for p in m.eval_model().parameters()])
 
 
-@pytest.mark.parametrize("case", ["comes-back", "dies", "never-converges"])
+@pytest.mark.parametrize("case", ["comes-back", "dies", "never-converges", "rises-first"])
 def test_swad_window_follows_the_validation_loss_valley(case):
     # LossValley with N_s = 3, N_e = 3, r = 1.3, worked by hand:
-    # start: the first epoch whose loss is the lowest of itself and the next two.
+    # start: the first epoch whose loss is the lowest of itself and the next two, having fallen
+    #   into it from the epoch before.
     #   e0..2 [1.0, .8, .6] min at .6; e1..3 [.8, .6, .5]; e2..4 [.6, .5, .55]; e3..5 [.5, .55, .52]
     #   -> min first: start = epoch 3, threshold = 1.3 · mean(.5, .55, .52) = 0.680333.
     # end: the window closes after 3 consecutive epochs above the threshold and ends at the last
@@ -138,6 +139,10 @@ def test_swad_window_follows_the_validation_loss_valley(case):
         "dies": ([1.0, .8, .6, .5, .55, .52, .9, .8, .85, .6], (3, 5), [8, 9]),
         # always decreasing: no valley; the last epoch's dense average (official fallback).
         "never-converges": ([1.0, .9, .8, .7, .6, .5], (5, 5), [5]),
+        # rises from the initial loss first: point 0 is the lowest of [.69, .75, .8] but the loss
+        # never fell into it, so not a start; the first start after a fall is point 4 (.6 < .7,
+        # lowest of [.6, .65, .62]); threshold 1.3 · 0.623333 = 0.810333, all later under it.
+        "rises-first": ([.69, .75, .8, .7, .6, .65, .62, .61], (4, 7), [7]),
     }[case]
     seq, (start, end), candidates = losses
     steps = 2
@@ -146,7 +151,7 @@ def test_swad_window_follows_the_validation_loss_valley(case):
     assert [e for e, (rescore, _) in enumerate(flags) if rescore] == [candidates[0]]
     expected = snaps[start * steps:(end + 1) * steps].mean(0)
     assert torch.allclose(_final_vector(m), expected, atol=1e-6)
-    assert (int(m.start_epoch), int(m.end_epoch)) == (start, end)
+    assert (int(m.start_point), int(m.end_point)) == (start, end)
 
 
 def test_swad_saves_and_restores_its_valley_state():

@@ -9,8 +9,9 @@ it implements. The training loop calls only these hooks:
 - ``update(x, y, a)`` — one optimisation step on a batch, returning scalar logs;
   most methods override only ``loss(x, y, a)``;
 - ``on_epoch_end(epoch)`` — e.g. weight averaging;
-- ``on_validation(epoch, val_loss)`` — after the epoch's scoring, with the validation loss of the
-  network just scored (SWAD's loss valley); returning True makes the loop score the epoch again;
+- ``on_validation(epoch, val_loss, end_of_epoch)`` — the validation loss of the network scored,
+  after the epoch's scoring and at ``validation_points()`` within it (SWAD's loss valley);
+  returning True at the end of the epoch makes the loop score the epoch again;
 - ``selection_candidate(epoch)`` — whether model selection may choose this epoch (weight
   averaging: only averaged networks are);
 - ``predict(x, a)`` — logits used for validation/test scores;
@@ -141,10 +142,17 @@ class Method(nn.Module):
     def on_epoch_end(self, epoch: int) -> None:
         """Called after each training epoch, before validation."""
 
-    def on_validation(self, epoch: int, val_loss: float) -> bool:
-        """Called after the epoch's val/test rows are scored, with ``val_loss`` — the mean binary
-        cross-entropy on the validation rows of the network just scored. Return True when the
-        network to score changed (the loop then scores the epoch again)."""
+    def validation_points(self) -> int:
+        """How many times per epoch the loop reports the validation loss to
+        :meth:`on_validation`: at the end of the epoch, and for n > 1 also after every 1/n of
+        its steps (SWAD's loss valley needs more points than a short run has epochs)."""
+        return 1
+
+    def on_validation(self, epoch: int, val_loss: float, end_of_epoch: bool = True) -> bool:
+        """Called with ``val_loss`` — the mean binary cross-entropy on the validation rows of the
+        network :meth:`predict` scores now — after the epoch's val/test rows are scored
+        (``end_of_epoch``) and at the extra :meth:`validation_points` within it. At the end of
+        the epoch, return True when the network to score changed (the loop scores it again)."""
         return False
 
     def selection_candidate(self, epoch: int) -> bool:

@@ -60,12 +60,11 @@ def _val_summary(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray
     return out
 
 
-def _val_loss(prepared: PreparedDataset, rows: np.ndarray, scores: np.ndarray) -> float:
-    """Mean binary cross-entropy of the scored probabilities on the validation rows."""
-    val = (prepared.metadata["split"].to_numpy()[rows] == "val")
-    y = prepared.metadata["y"].to_numpy()[rows][val].astype(np.float64)
+def _bce(y: np.ndarray, scores: np.ndarray) -> float:
+    """Mean binary cross-entropy of scored probabilities against labels (the validation loss)."""
+    y = y.astype(np.float64)
     # float32 sigmoid outputs can be exactly 0 or 1; clip as torch's BCE clamps its log at -100
-    p = np.clip(scores[val].astype(np.float64), np.exp(-100.0), 1.0 - 1e-7)
+    p = np.clip(scores.astype(np.float64), np.exp(-100.0), 1.0 - 1e-7)
     return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
 
 
@@ -192,7 +191,8 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
 
     groups, group_names = _groups(prepared, cfg.attribute)
     train_rows = prepared.indices("train")
-    eval_rows = np.concatenate([prepared.indices("val"), prepared.indices("test")])
+    val_rows = prepared.indices("val")
+    eval_rows = np.concatenate([val_rows, prepared.indices("test")])
     if len(train_rows) == 0 or len(eval_rows) == 0:
         raise UserError(f"{prepared.root}: needs train, val and test rows")
     train_ds = PreparedImageDataset(prepared, train_rows, groups)
@@ -204,6 +204,11 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         PreparedImageDataset(prepared, eval_rows, groups), batch_size=cfg.eval_batch_size,
         shuffle=False, **accel.loader_options(cfg.num_workers),
     )
+    val_loader = DataLoader(
+        PreparedImageDataset(prepared, val_rows, groups), batch_size=cfg.eval_batch_size,
+        shuffle=False, **accel.loader_options(cfg.num_workers),
+    )
+    y_val = prepared.metadata["y"].to_numpy()[val_rows]
     steps = len(train_rows) // cfg.batch_size or 1
     if cfg.max_steps_per_epoch:
         steps = min(steps, cfg.max_steps_per_epoch)
@@ -254,14 +259,19 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         )
         method.train()
         logs: list[dict[str, float]] = []
+        points = max(1, int(method.validation_points()))
+        within = {round(steps * j / points) for j in range(1, points)} - {0, steps}
         for step, (x, y, a, _) in enumerate(loader):
             if step >= steps:
                 break
             with accel.autocast():  # bf16 autocast on a GPU when asked; a no-op otherwise
                 logs.append(method.update(accel.to_device(x), accel.to_device(y), accel.to_device(a)))
+            if step + 1 in within:  # a validation point inside the epoch: val rows only
+                val_scores = score_rows(method, val_loader, device, accel)
+                method.on_validation(epoch, _bce(y_val, val_scores), end_of_epoch=False)
         method.on_epoch_end(epoch)
         epoch_scores = score_rows(method, eval_loader, device, accel)
-        val_loss = _val_loss(prepared, eval_rows, epoch_scores)
+        val_loss = _bce(y_val, epoch_scores[:len(val_rows)])  # eval rows: val, then test
         if method.on_validation(epoch, val_loss):  # the network to score changed (SWAD's end)
             epoch_scores = score_rows(method, eval_loader, device, accel)
         scores = np.concatenate([scores, epoch_scores[None]], axis=0)
