@@ -50,10 +50,15 @@ def test_reweight_follows_kamiran_calders_by_hand():
 def test_reweight_loss_uses_the_training_set_weights():
     m = _make("reweight")
     x, y, a = feature_data(64, 0)
-    m.train_sampler(y.numpy().astype(int), a.numpy(), torch.Generator())
+    yi, ai = y.numpy().astype(int), a.numpy()
+    m.train_sampler(yi, ai, torch.Generator())
+    # Kamiran & Calders weights of the training set, by hand: P(a) P(y) / P(a, y) per row.
+    w = torch.tensor([(ai == ai[i]).mean() * (yi == yi[i]).mean() /
+                      ((ai == ai[i]) & (yi == yi[i])).mean() for i in range(len(yi))],
+                     dtype=torch.float32)
+    assert w.std() > 0.01  # the cells are unbalanced enough for the weights to matter
     per = F.binary_cross_entropy_with_logits(m.model(x), y, reduction="none")
-    w = m.cell_weight[a * 2 + y.long()]
-    assert torch.isclose(m.loss(x, y, a)[0], (w * per).sum() / w.sum())
+    torch.testing.assert_close(m.loss(x, y, a)[0], (w * per).sum() / w.sum())
 
 
 def test_groupdro_weights_move_toward_the_higher_loss_group_and_eta_reaches_them():
@@ -73,11 +78,19 @@ def test_harmonize_standardises_each_group():
     m = _make("harmonize", model=build_model("cnn-small", 1))
     g = torch.Generator().manual_seed(0)
     a = torch.randint(0, 2, (40,), generator=g)
-    x = torch.randn(40, 1, 8, 8, generator=g) * (1 + 2 * a.view(-1, 1, 1, 1)) + 3 * a.view(-1, 1, 1, 1)
-    m._accumulate(x, a)
-    h = m.harmonise(x, a)
+    x = torch.randn(40, 1, 16, 16, generator=g) * (1 + 2 * a.view(-1, 1, 1, 1)) + 3 * a.view(-1, 1, 1, 1)
+    y = torch.randint(0, 2, (40,), generator=g).float()
+    m.update(x, y, a)  # training accumulates the statistics
+    m.eval()
+    # What the network sees at prediction time: each group standardised with its own training
+    # mean and std, computed here with torch from the raw images.
+    expected = torch.empty_like(x)
     for k in (0, 1):
-        assert abs(float(h[a == k].mean())) < 1e-4 and abs(float(h[a == k].std()) - 1) < 0.01
+        xs = x[a == k]
+        expected[a == k] = (xs - xs.mean()) / xs.std(unbiased=False)
+    for k in (0, 1):
+        assert abs(float(expected[a == k].mean())) < 1e-4
+    torch.testing.assert_close(m.predict(x, a), m.model(expected), atol=1e-4, rtol=1e-4)
 
 
 def test_domainind_trains_only_the_own_group_head_and_predicts_the_mean():
@@ -109,6 +122,19 @@ def test_fair_penalty_is_the_group_mean_gap():
     a = torch.tensor([0, 0, 1, 1, 1])
     overall = 2.3 / 5
     assert torch.isclose(parity_gap(p, a), torch.tensor((abs(0.8 - overall) + abs(0.7 / 3 - overall)) / 2))
+
+
+def test_fair_penalty_loss_adds_lambda_times_the_equalised_odds_gap():
+    m = _make("fair-penalty", weight=2.0, criterion="eo")
+    x, y, a = feature_data(64, 1)
+    logits = m.model(x)
+    prob = torch.sigmoid(logits)
+    gaps = []
+    for v in (0, 1):  # the gap within each label, by hand: mean |group mean - label mean|
+        pv, av = prob[y == v], a[y == v]
+        gaps.append(sum(abs(pv[av == k].mean() - pv.mean()) for k in (0, 1)) / 2)
+    expected = F.binary_cross_entropy_with_logits(logits, y) + 2.0 * (gaps[0] + gaps[1]) / 2
+    torch.testing.assert_close(m.loss(x, y, a)[0], expected)
 
 
 def test_fairadabn_keeps_separate_statistics_per_group():
