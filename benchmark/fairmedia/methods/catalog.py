@@ -30,7 +30,26 @@ class MethodFacts:
         return tuple(name for name, _, _ in self.hparams)
 
 
-def _hparam_facts(node: ast.expr | None) -> tuple[tuple[str, Any, tuple[Any, ...] | None], ...]:
+def _literal(node: ast.expr, constants: dict[str, Any]) -> Any:
+    """A literal, or the name of a module-level literal constant (``choices=VARIANTS``)."""
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    return ast.literal_eval(node)
+
+
+def _module_constants(tree: ast.Module) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            try:
+                out[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+            except ValueError:
+                continue
+    return out
+
+
+def _hparam_facts(node: ast.expr | None, constants: dict[str, Any]
+                  ) -> tuple[tuple[str, Any, tuple[Any, ...] | None], ...]:
     if not isinstance(node, ast.Dict):
         return ()
     out = []
@@ -40,8 +59,8 @@ def _hparam_facts(node: ast.expr | None) -> tuple[tuple[str, Any, tuple[Any, ...
             args = {"default": call.args[0]} if call.args else {}
             args.update({kw.arg: kw.value for kw in call.keywords if kw.arg in ("default", "choices")})
             try:
-                default = ast.literal_eval(args["default"]) if "default" in args else None
-                choices = tuple(ast.literal_eval(args["choices"])) if "choices" in args else None
+                default = _literal(args["default"], constants) if "default" in args else None
+                choices = tuple(_literal(args["choices"], constants)) if "choices" in args else None
             except ValueError:
                 default, choices = None, None
         out.append((ast.literal_eval(key), default, choices))
@@ -61,39 +80,42 @@ def _class_attributes(node: ast.ClassDef) -> dict[str, ast.expr]:
 @cache
 def method_catalog() -> dict[str, MethodFacts]:
     classes: dict[str, tuple[list[str], dict[str, ast.expr], bool]] = {}
+    constants: dict[str, dict[str, Any]] = {}  # class -> its module's literal constants
     # Registrations come from the plug-in modules only; base classes may live in any module
     # (``_averaging.py`` holds SWA's and SWAD's).
     plugins = set(plugin_files("fairmedia.methods"))
     for path in sorted(package_folder("fairmedia.methods").glob("*.py")):
-        for node in ast.parse(path.read_text()).body:
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
             if isinstance(node, ast.ClassDef):
+                constants[node.name] = _module_constants(tree)
                 bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
                 registered = path in plugins and any(
                     isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
                 classes[node.name] = (bases, _class_attributes(node), registered)
 
-    def lookup(cls: str, attr: str) -> ast.expr | None:
+    def lookup(cls: str, attr: str) -> tuple[ast.expr | None, dict[str, Any]]:
         bases, attrs, _ = classes.get(cls, ([], {}, False))
         if attr in attrs:
-            return attrs[attr]
+            return attrs[attr], constants.get(cls, {})
         for base in bases:
             found = lookup(base, attr)
-            if found is not None:
+            if found[0] is not None:
                 return found
-        return None
+        return None, {}
 
     out = {}
     for cls, (_, _, registered) in classes.items():
         if not registered:
             continue
-        values = {a: lookup(cls, a) for a in ("name", "category", "uses_attribute", "hparams")}
-        hparams = values["hparams"]
+        values = {a: lookup(cls, a)[0] for a in ("name", "category", "uses_attribute")}
+        hparams, hparam_constants = lookup(cls, "hparams")
         facts = MethodFacts(
             name=ast.literal_eval(values["name"]),
             category=ast.literal_eval(values["category"]),
             uses_attribute=bool(ast.literal_eval(values["uses_attribute"])),
             has_hparams=not (isinstance(hparams, ast.Dict) and not hparams.keys),
-            hparams=_hparam_facts(hparams),
+            hparams=_hparam_facts(hparams, hparam_constants),
         )
         out[facts.name] = facts
     return dict(sorted(out.items()))
