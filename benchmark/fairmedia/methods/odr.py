@@ -77,7 +77,7 @@ class ODR(Method):
         "lambda_e": HParam(1.0, low=0.01, high=5.0, log=True,
                            help="initial weight of the entropy loss L_E on z_T", symbol="λ_E",
                            medfair="0.1 (sweep 0.01–5)"),
-        "lambda_od": HParam(0.5, low=0.01, high=5.0, log=True,
+        "lambda_od": HParam(0.1, low=0.01, high=5.0, log=True,
                             help="initial weight of the orthogonality KL priors", symbol="λ_OD",
                             medfair="0.1 (sweep 0.01–5)"),
         "gamma_e": HParam(1.0, low=0.1, high=5.0, log=True,
