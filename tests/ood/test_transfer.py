@@ -44,6 +44,8 @@ def test_transfer_uses_the_source_val_threshold(ood_data, transferred, tmp_path)
     decision = scored["score"].to_numpy() >= expected
     assert report["overall"]["tp"] == int((decision & (scored["y"] == 1)).sum())
     assert report["overall"]["fp"] == int((decision & (scored["y"] == 0)).sum())
+    # scored.parquet carries those decisions for the leaderboard's bootstrap
+    assert scored["decision"].tolist() == decision.astype(int).tolist()
 
 
 def test_shortcut_model_has_a_larger_gap_on_the_shifted_twin(ood_data, transferred, tmp_path):

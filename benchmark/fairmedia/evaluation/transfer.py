@@ -253,7 +253,9 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
     report["transfer"] = {"source_run": str(run_dir), "source": record["source_dataset"],
                           "target": record["target_dataset"], "target_column": column}
     out.mkdir(parents=True, exist_ok=True)
-    scored = scored_frame(df, attribute_grouping(df, attribute, None, report["source"]))
+    # The decisions at the source-fitted threshold, as scored.parquet's contract says, so the
+    # bootstrap does not depend on the fallback for files without them.
+    scored = scored_frame(df, attribute_grouping(df, attribute, None, report["source"]), float(t))
     atomic_parquet(scored, out / layout.SCORED)
     atomic_text(json.dumps(report, indent=2, sort_keys=True), out / layout.METRICS)
     return report
