@@ -170,9 +170,8 @@ def validate_config_file(path: str | Path) -> dict[str, Any]:
     """Load a workflow config exactly as the workflow checks it: duplicate keys refused, the
     schema applied (with its defaults), then every planning-time check. ``fairmedia reproduce``
     runs this on a published config before anything of it reaches Snakemake."""
-    from snakemake.utils import validate
-
     from fairmedia import grid
+    from fairmedia.config_schema import validate_schema
 
     if not SCHEMA.is_file():
         raise UserError(f"{SCHEMA} not found: checking a workflow config needs a clone of the "
@@ -182,11 +181,9 @@ def validate_config_file(path: str | Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise UserError(f"{path}: expected a mapping of config keys")
     try:
-        validate(config, str(SCHEMA))
-    except Exception as err:  # snakemake wraps jsonschema's ValidationError in a WorkflowError
-        lines = [ln for ln in str(err).splitlines() if ln.strip()]
-        detail = next((ln for ln in lines if ln.startswith("ValidationError")), lines[-1] if lines else "")
-        raise UserError(f"{path}: does not match the config schema: {detail}") from None
+        validate_schema(config, SCHEMA)
+    except UserError as err:
+        raise UserError(f"{path}: does not match the config schema:\n{err}") from None
     try:
         grid.check_config(config)
     except UserError as err:

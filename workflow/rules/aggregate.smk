@@ -18,6 +18,8 @@ rule aggregate:
         command=lambda wc: grid.aggregate_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
         layout.log_file("aggregate", "{dataset}"),
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],

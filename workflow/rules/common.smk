@@ -1,12 +1,13 @@
 # Shared setup: validate the config (schema, then registry names) before any job is planned.
+import os
 import shlex
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
+from snakemake.settings.types import DeploymentMethod
 
-from fairmedia import config_checks, grid, layout
+from fairmedia import config_checks, config_schema, grid, layout
 from fairmedia.report.names import safe_name
 from fairmedia.errors import UserError
 from fairmedia.methods.catalog import method_catalog
@@ -16,7 +17,10 @@ for _path in workflow.configfiles:  # plain YAML would keep the last of two equa
         config_checks.check_duplicate_keys(_path)
     except UserError as err:
         raise WorkflowError(f"invalid config: {err}") from None
-validate(config, "../schemas/config.schema.yaml")
+try:  # a few lines naming the key, its expected type and values (not jsonschema's full dump)
+    config_schema.validate_schema(config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+except UserError as err:
+    raise WorkflowError(f"invalid config: {err}") from None
 try:
     grid.check_config(config)
 except UserError as err:
@@ -25,8 +29,17 @@ except UserError as err:
 # the train, evaluate and leaderboard rules (and the declared figures) cover it like any other.
 grid.merge_aggregates(config)
 
-# Every command runs with the interpreter running Snakemake, so no PATH set-up is needed.
-FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
+# Every command runs with the interpreter running Snakemake, so no PATH set-up is needed; under
+# --use-conda it runs with the python of the rules' environment (workflow/envs/fairmedia.yaml),
+# which holds the pinned dependencies but not this package, so PYTHONPATH is set to the source
+# root (every job, the leaderboard's script too, inherits Snakemake's environment). It replaces
+# any outer PYTHONPATH, whose packages would mix into the pinned environment. The workflow sets
+# this variable and never reads one, so no `envvars:` requirement is declared for it.
+if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
+    os.environ.update(PYTHONPATH=str(Path(workflow.basedir) / "benchmark"))
+    FAIRMEDIA = "python -m fairmedia.cli"
+else:
+    FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
 TRAIN_EXECUTION = grid.train_execution_args(config)
 EVALUATION_SETTINGS = grid.evaluation_args(config)
 SELECTIONS = config["selections"]

@@ -13,6 +13,8 @@ rule evaluate:
         settings=EVALUATION_SETTINGS,
     log:
         f"{EVAL_DIR}/{layout.EVALUATE_LOG}",
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=2000,
         runtime=15,

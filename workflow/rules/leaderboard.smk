@@ -26,6 +26,8 @@ rule leaderboard:
     log:
         layout.log_file("leaderboard", "{selection}"),
     threads: 2
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=4000,
         runtime=30,

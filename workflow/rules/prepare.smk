@@ -10,6 +10,8 @@ rule prepare:
         command=lambda wc: grid.prepare_command(config, wc.dataset, layout.prepared_dir(wc.dataset)),
     log:
         layout.log_file("prepare", "{dataset}"),
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=config["resources"]["prepare"]["mem_mb"],
         runtime=config["resources"]["prepare"]["runtime"],

@@ -18,6 +18,8 @@ rule train:
         extra=lambda wc: f"--method {grid.base_method(wc.method)} {grid.train_args(config, wc.method)}",
     log:
         f"{RUN_DIR}/{layout.TRAIN_LOG}",
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         # From config resources.train (per dataset/arch overrides); the SLURM plugin turns them
         # into --gpus, --cpus-per-task (data-loading workers), --mem and -t (× attempt on retry).
@@ -55,6 +57,8 @@ rule postprocess:
         extra=lambda wc: grid.post_args(config, wc.method),
     log:
         f"{RUN_DIR}/{layout.POSTPROCESS_LOG}",
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=4000,
         runtime=30,

@@ -27,6 +27,8 @@ rule transfer_predict:
         device=config["train"]["device"],
     log:
         f"{_TRANSFER_RUN}/{layout.TRANSFER_LOG}",
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         gpu=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["gpu"],
         cpus_per_task=lambda wc: grid.transfer_resources(config, wc.source, wc.arch, 1)["cpus"],
@@ -52,6 +54,8 @@ rule transfer_evaluate:
         settings=EVALUATION_SETTINGS,
     log:
         f"{_TRANSFER_EVAL}/{layout.EVALUATE_LOG}",
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=2000,
         runtime=15,
