@@ -86,7 +86,8 @@ def describe(error: ValidationError) -> str:
     value = repr(error.instance)  # a scalar in full (it is what the user typed), a mapping cut short
     if isinstance(error.instance, dict | list) and len(value) > 60:
         value = value[:57] + "..."
-    problem = {"type": f"{value} is {_python_type(error.instance)}", "enum": f"{value} is not an allowed value",
+    problem = {"type": f"{value} is {_python_type(error.instance)}",
+               "enum": f"{value} is not an allowed value",
                "pattern": f"{value} does not match the pattern"}.get(
         error.validator, f"{value} is not valid ({error.validator})")
     return f"{where}: {problem}\n  expected: {expectation(error.schema)}"
