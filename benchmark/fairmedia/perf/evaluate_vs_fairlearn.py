@@ -7,6 +7,7 @@ own (unstratified) resampling, one MetricFrame per attribute and one for the int
 Both single process. fairlearn's 1000 resamples take hours here, so by default it runs
 ``--baseline-boot`` (10) resamples and its per-resample time is scaled to ``--boot`` (its
 resamples are independent MetricFrame evaluations, so time is linear in them); the output says so.
+The two sides alternate over ``--rounds`` rounds (perf/_interleave.py; medians).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 
 import numpy as np
 import pandas as pd
+
+from fairmedia.perf._interleave import add_rounds_argument, interleave
 
 DESCRIPTION = "evaluate (bootstrap CIs, 2 attributes + intersection) vs fairlearn MetricFrame"
 
@@ -27,6 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="resamples actually run for fairlearn (default 10: its 1000 take hours); "
                         "its per-resample time is scaled to --boot")
     p.add_argument("--seed", type=int, default=0)
+    add_rounds_argument(p)
 
 
 def make_predictions(rows: int, seed: int) -> pd.DataFrame:
@@ -85,23 +89,32 @@ def run(args: argparse.Namespace) -> int:
 
     df = make_predictions(args.rows, args.seed)
     threshold = 0.5
-    start = time.perf_counter()
-    report = evaluate_predictions(df, ["sex", "race"], intersect=True, bootstrap=args.boot,
-                                  threshold=f"fixed:{threshold}", seed=args.seed)
-    ours = time.perf_counter() - start
-    n_ci = sum(1 for _ in _leaves(report["ci"]))
+    n_ci = {}
+
+    def ours() -> float:
+        start = time.perf_counter()
+        report = evaluate_predictions(df, ["sex", "race"], intersect=True, bootstrap=args.boot,
+                                      threshold=f"fixed:{threshold}", seed=args.seed)
+        seconds = time.perf_counter() - start
+        n_ci["n"] = sum(1 for _ in _leaves(report["ci"]))
+        return seconds
+
     baseline_boot = min(args.baseline_boot, args.boot)
-    base = run_fairlearn(df, None, threshold, args.seed)  # the frames without resamples
-    measured = run_fairlearn(df, baseline_boot, threshold, args.seed)
-    theirs = base + (measured - base) * args.boot / baseline_boot
+
+    def theirs() -> float:
+        base = run_fairlearn(df, None, threshold, args.seed)  # the frames without resamples
+        measured = run_fairlearn(df, baseline_boot, threshold, args.seed)
+        return base + (measured - base) * args.boot / baseline_boot
+
+    result = interleave(("fairlearn MetricFrame(n_boot)", theirs), ("ours evaluate_predictions", ours),
+                        rounds=args.rounds)
     note = "" if baseline_boot == args.boot else (
-        f" (measured {measured:.1f} s at n_boot={baseline_boot} and {base:.1f} s without "
-        f"resamples; the resampling part scaled x{args.boot / baseline_boot:g})"
-    )
-    print(f"rows={args.rows} attributes=sex(2), race(4), sex&race(8) resamples={args.boot}")
-    print(f"ours     evaluate_predictions: {ours:8.2f} s  ({n_ci} CIs)")
-    print(f"fairlearn MetricFrame(n_boot): {theirs:8.2f} s{note}")
-    print(f"ratio fairlearn / ours: {theirs / ours:.1f}x")
+        f"; fairlearn measured at n_boot={baseline_boot} and without resamples, the resampling "
+        f"part scaled x{args.boot / baseline_boot:g}")
+    print(f"rows={args.rows} attributes=sex(2), race(4), sex&race(8) resamples={args.boot}, "
+          f"ours {n_ci['n']} CIs{note}; interleaved:")
+    print("\n".join(result.lines()))
+    print(f"ratio fairlearn / ours: {result.ratio:.1f}x (median of per-round ratios)")
     return 0
 
 

@@ -9,7 +9,6 @@ scoring); the method's median epoch time is divided by ERM's median from the sam
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 
@@ -21,6 +20,7 @@ from fairmedia.data.synthetic import write_synthetic
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.methods.registry import available_methods, resolve_hparams
 from fairmedia.models.registry import build_model
+from fairmedia.perf._interleave import MIN_ROUNDS, interleave
 
 DESCRIPTION = "per-epoch training time of each training-time method vs ERM (cnn-small, synthetic)"
 
@@ -30,7 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--arch", default="cnn-small")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=3, help="timed epochs per method")
+    p.add_argument("--epochs", type=int, default=MIN_ROUNDS,
+                   help="timed epochs per method, interleaved with ERM's")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--methods", nargs="*", default=None, help="default: all training-time methods")
@@ -57,16 +58,12 @@ def _trainer(name: str, batches: list, prepared, args):
 
 
 def _ratio(name: str, batches: list, prepared, args) -> tuple[float, float]:
-    """(method s/epoch, ERM s/epoch): epochs of the two interleaved, so that load from other
-    processes on a shared machine hits both alike; medians over the timed epochs."""
-    method, erm = _trainer(name, batches, prepared, args), _trainer("erm", batches, prepared, args)
-    times: dict[str, list[float]] = {"m": [], "e": []}
-    for i in range(args.warmup + args.epochs):
-        tm, te = method(), erm()
-        if i >= args.warmup:
-            times["m"].append(tm)
-            times["e"].append(te)
-    return statistics.median(times["m"]), statistics.median(times["e"])
+    """(method s/epoch, ERM s/epoch): medians of epochs interleaved by the shared helper (start
+    order alternating), so that load from other processes on a shared machine hits both alike."""
+    res = interleave((name, _trainer(name, batches, prepared, args)),
+                     ("erm", _trainer("erm", batches, prepared, args)),
+                     rounds=args.epochs, warmup=args.warmup)
+    return res.median(name), res.median("erm")
 
 
 def run(args: argparse.Namespace) -> int:

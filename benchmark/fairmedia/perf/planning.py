@@ -1,13 +1,13 @@
 """Planning: `snakemake -n` of this workflow on a grid of ~24,000 jobs against the same number of
 jobs in a trivial Snakefile (one rule touching N files), both generated in a scratch folder and
-timed in this process, interleaved over several rounds (medians). Neither loads a profile.
+timed in this process, interleaved over ``--rounds`` rounds with alternating start order
+(perf/_interleave.py; medians; the untimed warm-up round counts the jobs). Neither loads a profile.
 Target: ratio <= 1.5."""
 
 from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 
 import yaml
+
+from fairmedia.perf._interleave import add_rounds_argument, interleave
 
 DESCRIPTION = "snakemake -n on a ~24k-job grid of this workflow vs a trivial Snakefile; target <= 1.5"
 REPO = Path(__file__).resolve().parents[3]
@@ -25,7 +27,7 @@ TRAIN_METHODS = ["erm", "resample", "reweight", "groupdro", "domainind", "cfair"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--datasets", type=int, default=20)
     p.add_argument("--seeds", type=int, default=50)
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians reported)")
+    add_rounds_argument(p)
 
 
 def grid_config(n_datasets: int, n_seeds: int) -> dict:
@@ -63,7 +65,6 @@ def _dry_run(args: list[str], cwd: Path) -> tuple[float, int]:
 
 
 def run(args: argparse.Namespace) -> int:
-    ours_times, trivial_times = [], []
     with tempfile.TemporaryDirectory() as tmp:
         ours_dir, trivial_dir = Path(tmp) / "ours", Path(tmp) / "trivial"
         ours_dir.mkdir()
@@ -71,18 +72,22 @@ def run(args: argparse.Namespace) -> int:
         config = ours_dir / "grid.yaml"
         config.write_text(yaml.safe_dump(grid_config(args.datasets, args.seeds)))
         (trivial_dir / "Snakefile").write_text(TRIVIAL)
-        for k in range(args.rounds):
-            ours_s, ours_jobs = _dry_run(["-s", str(REPO / "Snakefile"), "-d", str(ours_dir),
-                                          "--configfile", str(config)], cwd=ours_dir)
-            # The same number of jobs: N touch jobs plus `all`.
-            trivial_s, trivial_jobs = _dry_run(["--config", f"count={ours_jobs - 1}"], cwd=trivial_dir)
-            ours_times.append(ours_s)
-            trivial_times.append(trivial_s)
-            print(f"round {k + 1}: this workflow {ours_jobs} jobs {ours_s:.1f} s; trivial "
-                  f"{trivial_jobs} jobs {trivial_s:.1f} s; ratio {ours_s / trivial_s:.2f}", flush=True)
-    ours_s, trivial_s = statistics.median(ours_times), statistics.median(trivial_times)
-    ratio = statistics.median(o / t for o, t in zip(ours_times, trivial_times, strict=True))
-    print(f"snakemake -n medians over {args.rounds} rounds: this workflow {ours_s:.1f} s, trivial "
-          f"Snakefile {trivial_s:.1f} s")
+        jobs: dict[str, int] = {}
+
+        def ours() -> float:
+            seconds, jobs["ours"] = _dry_run(["-s", str(REPO / "Snakefile"), "-d", str(ours_dir),
+                                              "--configfile", str(config)], cwd=ours_dir)
+            return seconds
+
+        def trivial() -> float:  # the same number of jobs: N touch jobs plus `all`
+            seconds, jobs["trivial"] = _dry_run(["--config", f"count={jobs['ours'] - 1}"],
+                                                cwd=trivial_dir)
+            return seconds
+
+        result = interleave(("this workflow", ours), ("trivial Snakefile", trivial), rounds=args.rounds)
+    print(f"snakemake -n, this workflow {jobs['ours']} jobs vs a trivial Snakefile {jobs['trivial']} "
+          "jobs, interleaved:")
+    print("\n".join(result.lines()))
+    ratio = result.ratio
     print(f"  median ratio {ratio:.2f} (target <= 1.5): {'ok' if ratio <= 1.5 else 'ABOVE TARGET'}")
     return 0

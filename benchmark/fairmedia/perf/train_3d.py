@@ -6,7 +6,8 @@ Ours: a prepared synthetic dataset (64³ phantoms, memory-mapped ``images.npy``)
 the same volumes preloaded as one float tensor, Adam and BCE in a plain loop. Each measurement
 runs in its own process so its peak memory (``ru_maxrss``; ``torch.cuda.max_memory_allocated``
 on a GPU) is its own. On a GPU both are also timed under AMP (bfloat16 autocast, which needs no
-loss scaler).
+loss scaler). Each pair's processes alternate over ``--rounds`` rounds (perf/_interleave.py;
+medians; no warm-up round, as every process already discards its first step).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from fairmedia.perf._interleave import add_rounds_argument, interleave
+
 DESCRIPTION = "3D training throughput (resnet18-3d, 64³): benchmark path vs bare PyTorch loop"
 
 
@@ -31,6 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "throughput is batch / median step time")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    add_rounds_argument(p)
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     p.add_argument("--data", default=None, help=argparse.SUPPRESS)
 
@@ -137,15 +141,28 @@ def run(args: argparse.Namespace) -> int:
         print(f"data: {n} synthetic {args.size}³ volumes in {time.perf_counter() - t0:.1f}s; "
               f"{args.arch}, batch {args.batch}, {args.steps} timed steps, device {device}, "
               f"{args.threads} threads")
-        modes = ["bare", "ours", "ours-aug"]
+        pairs = [("ours", "bare"), ("ours-aug", "bare")]
         if device == "cuda":
-            modes += ["bare+amp", "ours+amp"]
-        results = {m: _child(args, m, Path(tmp), device) for m in modes}
-    for m, r in results.items():
-        gpu = f"  peak GPU {r['peak_gpu_mb']:8.0f} MB" if r["peak_gpu_mb"] is not None else ""
-        print(f"{m:10s} {r['volumes_per_s']:8.2f} volumes/s  peak RSS {r['peak_rss_mb']:7.0f} MB{gpu}")
-    for ours, bare in (("ours", "bare"), ("ours-aug", "bare"), ("ours+amp", "bare+amp")):
-        if ours in results:
-            ratio = results[ours]["volumes_per_s"] / results[bare]["volumes_per_s"]
-            print(f"ratio {ours} / {bare}: {ratio:.2f}x")
+            pairs.append(("ours+amp", "bare+amp"))
+        peaks: dict[str, dict] = {}
+
+        def side(mode: str):
+            def measure() -> float:  # seconds per volume of one process's median step
+                r = _child(args, mode, Path(tmp), device)
+                peak = peaks.setdefault(mode, {})
+                for key in ("peak_rss_mb", "peak_gpu_mb"):
+                    values = [v for v in (r[key], peak.get(key)) if v is not None]
+                    peak[key] = max(values) if values else None
+                return 1 / r["volumes_per_s"]
+            return measure
+
+        results = {pair: interleave((pair[0], side(pair[0])), (pair[1], side(pair[1])),
+                                    rounds=args.rounds, warmup=0) for pair in pairs}
+    for (ours, bare), res in results.items():
+        print(f"{ours} vs {bare}, {args.rounds} interleaved rounds (one process per measurement):")
+        print("\n".join(res.lines(unit="volumes/s", scale=lambda s: 1 / s)))
+        print(f"  throughput ratio {ours} / {bare}: {1 / res.ratio:.2f}x (median of per-round ratios)")
+    for mode, peak in peaks.items():
+        gpu = f"  peak GPU {peak['peak_gpu_mb']:8.0f} MB" if peak["peak_gpu_mb"] is not None else ""
+        print(f"{mode:10s} peak RSS {peak['peak_rss_mb']:7.0f} MB (max over its processes){gpu}")
     return 0
