@@ -38,7 +38,7 @@ def test_medians_spread_and_median_of_per_round_ratios():
     assert res.ratio == 2.0
     lines = res.lines()
     assert lines[0] == "  a                           : median     4.000 s (min-max 2.000-10.000, 5 rounds)"
-    assert lines[2] == "  median ratio a / b: 2.000 (per-round min-max 1.000-5.000)"
+    assert lines[2] == "  median ratio of the measured values, a / b: 2.000 (per-round min-max 1.000-5.000)"
 
 
 def test_paired_ratio_differs_from_the_ratio_of_medians():

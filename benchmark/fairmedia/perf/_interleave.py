@@ -38,8 +38,8 @@ class Comparison:
             out.append(f"  {name:28s}: median {statistics.median(values):9.3f} {unit} "
                        f"(min-max {min(values):.3f}-{max(values):.3f}, {len(values)} rounds)")
         lo, hi = min(self.ratios), max(self.ratios)
-        out.append(f"  median ratio {self.names[0]} / {self.names[1]}: {self.ratio:.3f} "
-                   f"(per-round min-max {lo:.3f}-{hi:.3f})")
+        out.append(f"  median ratio of the measured values, {self.names[0]} / {self.names[1]}: "
+                   f"{self.ratio:.3f} (per-round min-max {lo:.3f}-{hi:.3f})")
         return out
 
 
