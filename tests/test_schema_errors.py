@@ -23,6 +23,11 @@ CASES = {
     "enum": (("leaderboard", "correction", "bonferroni"),
              "leaderboard.correction: 'bonferroni' is not an allowed value\n"
              "  expected: a string; one of: holm, fdr_bh"),
+    # A oneOf states its alternatives, not only the branch jsonschema judged closest.
+    "one_of": ((None, "hparams", "randm"), "hparams: 'randm' is not an allowed value\n"
+               "  expected: a string; one of: default or a mapping; keys: random"),
+    "bound_in_list": ((None, "seeds", [0, -1]), "seeds[1]: -1 is too small\n"
+                      "  expected: an integer; >= 0"),
 }
 
 
@@ -30,7 +35,7 @@ def _config(tmp_path: Path, section: str, key: str, value) -> Path:
     config = yaml.safe_load(DEMO.read_text())
     if key == "epoch":
         del config[section]["epochs"]
-    config[section][key] = value
+    (config[section] if section else config)[key] = value
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     return path

@@ -51,12 +51,12 @@ def expectation(schema: dict[str, Any]) -> str:
         return " or ".join(expectation(s) for s in schema.get("oneOf", schema.get("anyOf")))
     types = schema.get("type")
     types = [types] if isinstance(types, str) else list(types or [])
-    words = " or ".join(_TYPE_WORDS.get(t, t) for t in types) or "a value"
-    parts = [words]
+    parts = [" or ".join(_TYPE_WORDS.get(t, t) for t in types)] if types else []
     if "enum" in schema:
         parts.append("one of: " + ", ".join(map(str, schema["enum"])))
-    if "items" in schema and isinstance(schema["items"], dict) and "enum" in schema["items"]:
-        parts.append("items one of: " + ", ".join(map(str, schema["items"]["enum"])))
+    items = schema.get("items")
+    if isinstance(items, dict) and ("type" in items or "enum" in items):
+        parts.append(f"each item ({expectation(items)})")
     if types == ["object"] and schema.get("additionalProperties") is False:
         parts.append("keys: " + ", ".join(schema.get("properties", {})))
     for key, word in _BOUNDS.items():
@@ -64,7 +64,7 @@ def expectation(schema: dict[str, Any]) -> str:
             parts.append(word.format(schema[key]) if "{}" in word else f"{word} {schema[key]}")
     if "pattern" in schema:
         parts.append(f"matching {schema['pattern']}")
-    return "; ".join(parts)
+    return "; ".join(parts) or "any value"
 
 
 def describe(error: ValidationError) -> str:
@@ -83,14 +83,26 @@ def describe(error: ValidationError) -> str:
                 f"  expected: one of the keys {', '.join(allowed)}")
     if error.validator == "required":
         return f"{where}: {error.message}\n  expected: {expectation(error.schema)}"
+    # Within a oneOf/anyOf at the same key, the alternatives are what is expected, not the branch
+    # jsonschema happened to judge closest.
+    schema = error.schema
+    parent = error.parent
+    if parent is not None and parent.validator in ("oneOf", "anyOf") \
+            and list(parent.absolute_path) == list(error.absolute_path):
+        schema = parent.schema
     value = repr(error.instance)  # a scalar in full (it is what the user typed), a mapping cut short
     if isinstance(error.instance, dict | list) and len(value) > 60:
         value = value[:57] + "..."
     problem = {"type": f"{value} is {_python_type(error.instance)}",
                "enum": f"{value} is not an allowed value",
-               "pattern": f"{value} does not match the pattern"}.get(
-        error.validator, f"{value} is not valid ({error.validator})")
-    return f"{where}: {problem}\n  expected: {expectation(error.schema)}"
+               "pattern": f"{value} does not match the pattern",
+               "minimum": f"{value} is too small", "exclusiveMinimum": f"{value} is too small",
+               "maximum": f"{value} is too large", "exclusiveMaximum": f"{value} is too large",
+               "minItems": f"{value} has too few items", "uniqueItems": f"{value} repeats an item",
+               }.get(error.validator, f"{value} is not valid ({error.validator})")
+    if "propertyNames" in error.schema_path:  # the instance is a key of the mapping at `where`
+        problem = f"key {value} is not a valid name"
+    return f"{where}: {problem}\n  expected: {expectation(schema)}"
 
 
 def schema_error(config: dict[str, Any], schema_path: str | Path) -> str | None:
