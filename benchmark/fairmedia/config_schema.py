@@ -1,8 +1,9 @@
 """The workflow config's schema check, with an error a user can act on.
 
 ``snakemake.utils.validate`` reports a mismatch as jsonschema's full text: one useful line followed
-by the failing sub-schema and the whole config instance (~360 lines for a typo in ``train``). Here
-the schema is checked with jsonschema first and its best-matching error is stated in three lines:
+by the failing sub-schema and instance (``snakemake -n`` printed 59 lines for a typo under
+``train:``, 483 for one at the top level, where the instance is the whole config). Here
+the schema is checked with jsonschema first and its best-matching error is stated in two lines:
 the key path, what is wrong, and what the schema expects (type, allowed values or keys, bounds).
 Only a config that passes goes on to Snakemake's ``validate``, which fills in the defaults.
 """
