@@ -26,7 +26,7 @@ CASES = {
     # A oneOf states its alternatives, not only the branch jsonschema judged closest.
     "one_of": ((None, "hparams", "randm"), "hparams: 'randm' is not an allowed value\n"
                "  expected: a string; one of: default or a mapping; keys: random"),
-    "bound_in_list": ((None, "seeds", [0, -1]), "seeds[1]: -1 is too small\n"
+    "bound_in_list": ((None, "seeds", [0, -1]), "seeds[1]: -1 is less than the minimum of 0\n"
                       "  expected: an integer; >= 0"),
 }
 

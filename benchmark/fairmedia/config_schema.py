@@ -96,11 +96,9 @@ def describe(error: ValidationError) -> str:
         value = value[:57] + "..."
     problem = {"type": f"{value} is {_python_type(error.instance)}",
                "enum": f"{value} is not an allowed value",
-               "pattern": f"{value} does not match the pattern",
-               "minimum": f"{value} is too small", "exclusiveMinimum": f"{value} is too small",
-               "maximum": f"{value} is too large", "exclusiveMaximum": f"{value} is too large",
-               "minItems": f"{value} has too few items", "uniqueItems": f"{value} repeats an item",
-               }.get(error.validator, f"{value} is not valid ({error.validator})")
+               "pattern": f"{value} does not match the pattern"}.get(error.validator)
+    if problem is None:  # bounds, lengths, uniqueness: jsonschema's own one-liner when it is short
+        problem = error.message if len(error.message) <= 100 else f"{value} fails {error.validator}"
     if "propertyNames" in error.schema_path:  # the instance is a key of the mapping at `where`
         problem = f"key {value} is not a valid name"
     return f"{where}: {problem}\n  expected: {expectation(schema)}"
