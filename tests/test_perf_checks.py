@@ -52,3 +52,8 @@ def test_paired_ratio_differs_from_the_ratio_of_medians():
 def test_rounds_must_be_positive():
     with pytest.raises(ValueError, match="rounds must be >= 1"):
         interleave(("a", lambda: 1.0), ("b", lambda: 1.0), rounds=0)
+
+
+def test_sides_need_distinct_names():
+    with pytest.raises(ValueError, match="different names, both are 'erm'"):
+        interleave(("erm", lambda: 1.0), ("erm", lambda: 1.0))

@@ -48,9 +48,11 @@ def interleave(first: tuple[str, Callable[[], float]], second: tuple[str, Callab
     """Call the two measurements alternately: ``warmup`` untimed rounds, then ``rounds`` rounds,
     even rounds first-then-second and odd rounds second-then-first. Each callable returns its own
     measurement (seconds, usually), so it can leave its set-up out of it."""
+    (a, fa), (b, fb) = first, second
     if rounds < 1:
         raise ValueError("rounds must be >= 1")
-    (a, fa), (b, fb) = first, second
+    if a == b:
+        raise ValueError(f"the two sides need different names, both are {a!r}")
     for _ in range(warmup):
         fa(), fb()
     times: dict[str, list[float]] = {a: [], b: []}

@@ -9,6 +9,7 @@ scoring); the method's median epoch time is divided by ERM's median from the sam
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 
@@ -20,7 +21,7 @@ from fairmedia.data.synthetic import write_synthetic
 from fairmedia.data.torch_dataset import PreparedImageDataset
 from fairmedia.methods.registry import available_methods, resolve_hparams
 from fairmedia.models.registry import build_model
-from fairmedia.perf._interleave import MIN_ROUNDS, interleave
+from fairmedia.perf._interleave import MIN_ROUNDS, Comparison, interleave
 
 DESCRIPTION = "per-epoch training time of each training-time method vs ERM (cnn-small, synthetic)"
 
@@ -57,13 +58,16 @@ def _trainer(name: str, batches: list, prepared, args):
     return epoch
 
 
-def _ratio(name: str, batches: list, prepared, args) -> tuple[float, float]:
-    """(method s/epoch, ERM s/epoch): medians of epochs interleaved by the shared helper (start
-    order alternating), so that load from other processes on a shared machine hits both alike."""
-    res = interleave((name, _trainer(name, batches, prepared, args)),
-                     ("erm", _trainer("erm", batches, prepared, args)),
-                     rounds=args.epochs, warmup=args.warmup)
-    return res.median(name), res.median("erm")
+def _compare(name: str, batches: list, prepared, args) -> Comparison:
+    """Epochs of the method and of a fresh ERM, interleaved by the shared helper (start order
+    alternating), so that load from other processes on a shared machine hits both alike."""
+    return interleave((name, _trainer(name, batches, prepared, args)),
+                      ("ERM", _trainer("erm", batches, prepared, args)),  # erm vs ERM: the noise
+                      rounds=args.epochs, warmup=args.warmup)
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
                                   generator=torch.Generator().manual_seed(0)))
         print(f"{args.arch}, {args.size}×{args.size}, {len(ds)} training images, batch "
               f"{args.batch_size}, {args.threads} threads; each method interleaved with ERM")
+        print(f"medians over {args.epochs} interleaved epochs (min–max); × ERM is the median of the "
+              "per-epoch ratios")
         print("| method | s/epoch | ERM s/epoch | × ERM |\n|---|---|---|---|")
         for name in names:
-            sec, erm = _ratio(name, batches, prepared, args)
-            print(f"| {name} | {sec:.3f} | {erm:.3f} | {sec / erm:.2f} |", flush=True)
+            res = _compare(name, batches, prepared, args)
+            print(f"| {name} | {_spread(res.times[name])} | {_spread(res.times['ERM'])} | "
+                  f"{res.ratio:.2f} |", flush=True)
     return 0
