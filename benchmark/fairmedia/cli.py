@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import copy
 import importlib
 import importlib.util
 import os
@@ -34,21 +35,30 @@ PACKAGE = "fairmedia.commands"
 STATES_DEFAULT = re.compile(r"\(default[: ]|%\(default\)")
 
 
-class DefaultsFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """argparse's defaults formatter, minus the noise: no "(default: None)", none on flags
-    (``store_true`` is always off), none where the help text already states its default, and
-    list defaults written as they are typed (``auc tpr``, not ``['auc', 'tpr']``)."""
+class DefaultsFormatter(argparse.HelpFormatter):
+    """States each option's default, minus the noise of argparse's ArgumentDefaultsHelpFormatter:
+    no "(default: None)", none on flags (``store_true`` is always off), none where the help text
+    already states its default, list defaults as they are typed (``auc tpr``, not
+    ``['auc', 'tpr']``), and also on options that have no help text."""
 
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
+    @staticmethod
+    def default_note(action: argparse.Action) -> str:
         default = action.default
-        if (default is None or default is argparse.SUPPRESS or action.nargs == 0
-                or STATES_DEFAULT.search(text)):
-            return text
+        if (not action.option_strings or default is None or default is argparse.SUPPRESS
+                or action.nargs == 0 or STATES_DEFAULT.search(action.help or "")):
+            return ""
         if isinstance(default, list | tuple):
             shown = " ".join(map(str, default)) or "none"
-            return f"{text} (default: {shown.replace('%', '%%')})"
-        return super()._get_help_string(action)
+        else:
+            shown = str(default)
+        return f"(default: {shown.replace('%', '%%')})"
+
+    def _format_action(self, action: argparse.Action) -> str:
+        note = self.default_note(action)
+        if note:
+            action = copy.copy(action)  # the parser keeps its own action unchanged
+            action.help = f"{action.help} {note}" if action.help else note
+        return super()._format_action(action)
 
 
 @dataclass(frozen=True)
