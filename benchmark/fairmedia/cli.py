@@ -81,6 +81,20 @@ def _literal(tree: ast.Module, key: str) -> Any:
     return None
 
 
+def _binds_run(tree: ast.Module) -> bool:
+    """Whether a module's top level defines or imports a name ``run``."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "run":
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any(
+                (a.asname or a.name) == "run" for a in node.names):
+            return True
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "run" for t in node.targets):
+            return True
+    return False
+
+
 def _listing() -> dict[str, Listed]:
     """Every command module's NAME and HELP, read from source without importing the module; a
     module whose NAME or HELP is not a plain literal is imported instead (slower, still right)."""
@@ -96,10 +110,9 @@ def _listing() -> dict[str, Listed]:
         if spec and spec.origin and spec.origin.endswith(".py"):
             with open(spec.origin, encoding="utf-8") as f:
                 tree = ast.parse(f.read(), spec.origin)
+            if not _binds_run(tree):
+                continue  # a helper module, not a command (as a module without run())
             name, help_ = _literal(tree, "NAME"), _literal(tree, "HELP")
-            defines_run = any(isinstance(n, ast.FunctionDef) and n.name == "run" for n in tree.body)
-            if name is None and not defines_run:
-                continue  # a helper module, not a command
         if not isinstance(name, str) or not isinstance(help_, str):
             mod = importlib.import_module(module)
             if not (hasattr(mod, "NAME") and hasattr(mod, "run")):
