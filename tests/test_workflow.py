@@ -109,6 +109,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     names = zipfile.ZipFile(tmp_path / "report.zip").namelist()
     assert any(n.endswith("leaderboard.md") for n in names)
     assert any(n.endswith("groups_tiny_sex_cnn-small.png") for n in names)
+    assert any(n.endswith("groups_tiny_sex_cnn-small.pdf") for n in names)
     # A rerun has nothing to do: finished runs are never retrained.
     again = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

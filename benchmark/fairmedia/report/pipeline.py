@@ -51,24 +51,25 @@ def rank_section(summary: pd.DataFrame, baseline: str, correction: str) -> tuple
 
 def write_figures(out: Path, long: pd.DataFrame, groups: pd.DataFrame, results: dict,
                   selection: str, baseline: str) -> list[Path]:
-    paths = []
+    """CD diagrams (per ranked metric), one Pareto plot per dataset and per-group AUC bars per
+    block, each as ``.png`` and ``.pdf`` (report/figures.py); returns every path written."""
+    paths: list[Path] = []
     for metric, res in results.items():
         ranks = pd.Series(res["avg_ranks"], dtype=float)
         cd = res["cd"]["0.05"]
-        title = (f"{metric} — selection {selection}: N = {res['n_blocks']}, k = {res['k']}, "
-                 "Nemenyi α = 0.05")
-        paths.append(figures.cd_diagram(ranks, float("nan") if cd is None else cd, title,
-                                        out / f"cd_{figures.safe_name(metric)}.png"))
-    means = long.groupby(BLOCK[:3] + ["method", "metric"], as_index=False)["value"].mean()
-    for dataset in sorted(means["dataset"].unique()):
-        p = figures.pareto_plot(means, dataset, out / f"pareto_{figures.safe_name(dataset)}.png",
-                                baseline=baseline)
-        if p:
-            paths.append(p)
+        title = f"{metric} — selection {selection}: N = {res['n_blocks']} blocks, k = {res['k']}"
+        paths += figures.cd_diagram(ranks, float("nan") if cd is None else cd, title,
+                                    out / f"cd_{figures.safe_name(metric)}", baseline)
+    # Per-seed values → mean and std over seeds, so the Pareto plot can draw error bars.
+    stats = long.groupby(BLOCK[:3] + ["method", "metric"], as_index=False)["value"].agg(
+        mean="mean", std="std")
+    for dataset in sorted(stats["dataset"].unique()):
+        paths += figures.pareto_plot(stats, dataset, out / f"pareto_{figures.safe_name(dataset)}",
+                                     baseline=baseline) or []
     for (dataset, attribute, arch), part in groups.groupby(BLOCK[:3]):
-        name = figures.safe_name(f"groups_{dataset}_{attribute}_{arch}") + ".png"
-        paths.append(figures.group_auc_bars(part, f"{dataset} · {attribute} · {arch} · "
-                                            f"selection {selection}", out / name, baseline))
+        stem = out / figures.safe_name(f"groups_{dataset}_{attribute}_{arch}")
+        paths += figures.group_auc_bars(part, f"{dataset} · {attribute} · {arch} · selection "
+                                        f"{selection}", stem, baseline)
     return paths
 
 
