@@ -128,7 +128,7 @@ def _label_points(ax: plt.Axes, labels: list[str], x: np.ndarray, y: np.ndarray)
     return []
 
 
-def _merge_coincident(names: list[str], x: np.ndarray, y: np.ndarray
+def _merge_coincident(names: list[str], x: np.ndarray, y: np.ndarray, baseline: str
                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """One label per distinct point: post-processing methods that keep the scores (thresholds)
     sit exactly on their base run for ranking metrics, and stacked labels could not be read."""
@@ -136,7 +136,8 @@ def _merge_coincident(names: list[str], x: np.ndarray, y: np.ndarray
     for m, xi, yi in zip(names, x, y):
         keys.setdefault((round(float(xi), 12), round(float(yi), 12)), []).append(m)
     pts = np.array(list(keys), dtype=float).reshape(-1, 2)
-    return [", ".join(v) for v in keys.values()], pts[:, 0], pts[:, 1]
+    labels = [", ".join(sorted(v, key=lambda m: (m != baseline, m))) for v in keys.values()]
+    return labels, pts[:, 0], pts[:, 1]
 
 
 def pareto_figure(stats: pd.DataFrame, dataset: str, utility: str = "auc",
@@ -189,7 +190,7 @@ def pareto_figure(stats: pd.DataFrame, dataset: str, utility: str = "auc",
             ax.yaxis.set_major_locator(MaxNLocator(nbins=6))
             ax.set_xlabel(style.axis_label(fairness))
             ax.set_ylabel(style.axis_label(utility))
-            key = _label_points(ax, *_merge_coincident(names, x, y))
+            key = _label_points(ax, *_merge_coincident(names, x, y, baseline))
             if key:
                 ax.text(1.02, 1.0, "\n".join(key), transform=ax.transAxes, va="top", fontsize=6)
     return fig
@@ -215,7 +216,8 @@ def group_auc_figure(groups: pd.DataFrame, title: str, baseline: str = "erm") ->
     names = sorted(stats["group"].unique())
     width = 0.8 / max(len(names), 1)
     with plt.rc_context(style.RC):
-        fig, ax = plt.subplots(figsize=(max(4.0, 0.3 * len(methods) + 1.5), 3.0))
+        # At most 6.5 in wide (plus the legend): a two-column page width, readable unscaled.
+        fig, ax = plt.subplots(figsize=(max(3.5, min(6.5, 0.28 * len(methods) + 1.0)), 3.0))
         pos = np.arange(len(methods))
         for j, (g, color) in enumerate(zip(names, style.group_colors(len(names)))):
             part = stats[stats["group"] == g].set_index("method").reindex(methods)
