@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 import matplotlib
 
@@ -170,3 +173,25 @@ def test_cd_cliques_are_exactly_the_pairs_scikit_posthocs_nemenyi_finds_not_sign
     assert joined == not_sig
     assert any(t.get_text() == f"CD = {cd:.2f}" for t in ax.texts)
     plt.close(fig)
+
+
+CD_SCRIPT = """
+import sys
+from pathlib import Path
+import pandas as pd
+from fairmedia.report import figures
+ranks = pd.Series({f"method{i}": r for i, r in enumerate(
+    [1.5, 2.0, 2.0, 3.2, 3.3, 4.0, 4.6, 4.6, 5.5, 6.1, 6.9, 7.0])})
+figures.cd_diagram(ranks, 1.6, "t", Path(sys.argv[1]))
+"""
+
+
+def test_cd_diagram_is_byte_identical_whatever_python_s_string_hashing(tmp_path):
+    outputs = []
+    for seed in ("1", "2", "3"):
+        env = os.environ | {"PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", CD_SCRIPT, str(tmp_path / f"cd{seed}")], env=env,
+                       check=True)
+        outputs.append(((tmp_path / f"cd{seed}.pdf").read_bytes(),
+                        (tmp_path / f"cd{seed}.png").read_bytes()))
+    assert outputs[0] == outputs[1] == outputs[2]

@@ -51,6 +51,25 @@ def nemenyi_significance(avg_ranks: pd.Series, cd: float) -> pd.DataFrame:
     return pd.DataFrame(np.where(sig, 0.0, 1.0), index=avg_ranks.index, columns=avg_ranks.index)
 
 
+def _stack_crossbars(ax: plt.Axes, lines: list[Line2D]) -> None:
+    """Put the clique bars on levels in a fixed order (by rank span), as scikit-posthocs does but
+    without its dependence on set iteration order, which varies with Python's string hashing: the
+    same ranks then give the same figure, byte for byte."""
+    spans = sorted(lines, key=lambda ln: (min(ln.get_xdata()), max(ln.get_xdata())))
+    levels: list[list[tuple[float, float]]] = []
+    for line in spans:
+        x = sorted(line.get_xdata())
+        lo, hi = x[0], x[-1]
+        level = next((i for i, used in enumerate(levels)
+                      if not any(lo <= b and a <= hi for a, b in used)), len(levels))
+        if level == len(levels):
+            levels.append([])
+        levels[level].append((lo, hi))
+        line.remove()
+        line.set_data(x, [-level - 1] * len(x))
+        ax.add_line(line)  # re-added in span order, so the PDF draws them in a fixed order too
+
+
 def cd_diagram(avg_ranks: pd.Series, cd: float, title: str, stem: Path,
                baseline: str = "erm") -> list[Path]:
     """``cd_figure`` saved as ``stem.png`` + ``stem.pdf``."""
@@ -67,12 +86,13 @@ def cd_figure(avg_ranks: pd.Series, cd: float, title: str, baseline: str = "erm"
         # A non-finite CD (k < 2 or no complete block) joins nothing and draws no CD bar.
         sig = nemenyi_significance(ranks, cd if finite else np.inf)
         colors = {m: style.BASELINE_COLOR if m == baseline else style.METHOD_COLOR for m in ranks.index}
-        sp.critical_difference_diagram(
+        drawn = sp.critical_difference_diagram(
             ranks, sig, ax=ax, alpha=0.05, color_palette=colors,
             label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
             label_props={"fontsize": 7}, elbow_props={"linewidth": 0.7},
             marker_props={"s": 10}, crossbar_props={"color": style.FRONT_COLOR, "linewidth": 2.5},
             text_h_margin=0.3)
+        _stack_crossbars(ax, [line for bar in drawn["crossbars"] for line in bar])
         ax.spines["top"].set_visible(True)  # the rank axis; the house style hides top spines
         if finite:
             # Our own CD bar: scikit-posthocs puts its bar at y = 0.5, among the tick labels.
@@ -107,7 +127,10 @@ def overlaps(texts: list, renderer) -> list[tuple[int, int]]:
 
 # Label layouts tried in turn until no two labels overlap: names, names spread wider, then numbers
 # (with a key beside the axes), which are short enough to fit into any cluster adjustText can open.
-_ATTEMPTS = [("names", (1.15, 1.4)), ("names", (1.4, 1.8)), ("numbers", (1.3, 1.6)),
+# A step count, not adjustText's default time limit: the same data give the same figure however
+# loaded the machine is.
+ITER_LIM = 300
+_ATTEMPTS = [("names", (1.15, 1.4)), ("names", (1.3, 1.6)), ("numbers", (1.3, 1.6)),
              ("numbers", (1.8, 2.4))]
 
 
@@ -119,7 +142,7 @@ def _label_points(ax: plt.Axes, labels: list[str], x: np.ndarray, y: np.ndarray)
         words = labels if kind == "names" else [str(i + 1) for i in range(len(labels))]
         before = set(ax.get_children())
         texts = [ax.text(xi, yi, w, fontsize=6.5) for w, xi, yi in zip(words, x, y)]
-        adjust_text(texts, x=x, y=y, ax=ax, expand=expand, time_lim=1.5,
+        adjust_text(texts, x=x, y=y, ax=ax, expand=expand, iter_lim=ITER_LIM,
                     arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
         if not overlaps(texts, renderer) or (kind, expand) == _ATTEMPTS[-1]:
             return [] if kind == "names" else [f"{w}  {m}" for w, m in zip(words, labels)]
