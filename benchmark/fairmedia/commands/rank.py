@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
         (out / "rank.json").write_text(json.dumps(result, indent=1))
         cd = result["cd"]["0.05"]
         cd_diagram(pd.Series(result["avg_ranks"], dtype=float), float("nan") if cd is None else cd,
-                   f"{args.metric}: N = {result['n_blocks']}, k = {result['k']}, α = 0.05",
+                   f"{args.metric}: N = {result['n_blocks']} blocks, k = {result['k']}",
                    out / f"cd_{safe_name(args.metric)}", args.baseline)
     if args.json:
         print(json.dumps(result, indent=1))

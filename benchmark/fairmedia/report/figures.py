@@ -125,26 +125,34 @@ def overlaps(texts: list, renderer) -> list[tuple[int, int]]:
             if a.overlaps(boxes[j])]
 
 
-# Label layouts tried in turn until no two labels overlap: names, names spread wider, then numbers
-# (with a key beside the axes), which are short enough to fit into any cluster adjustText can open.
 # A step count, not adjustText's default time limit: the same data give the same figure however
 # loaded the machine is.
 ITER_LIM = 300
-_ATTEMPTS = [("names", (1.15, 1.4)), ("names", (1.3, 1.6)), ("numbers", (1.3, 1.6)),
-             ("numbers", (1.8, 2.4))]
+# Label layouts tried in turn until no two labels overlap: names starting just beside their points
+# (clear of the marker) or on them, spread wider, then numbers (with a key beside the axes), which
+# are short enough to fit into any cluster adjustText can open. adjustText's force layout is
+# chaotic, so several starts are cheaper than one long run.
+_ATTEMPTS = [("names", (1.15, 1.4), True), ("names", (1.3, 1.6), False),
+             ("names", (1.3, 1.6), True), ("names", (1.15, 1.4), False),
+             ("numbers", (1.3, 1.6), True), ("numbers", (1.8, 2.4), True)]
 
 
 def _label_points(ax: plt.Axes, labels: list[str], x: np.ndarray, y: np.ndarray) -> list[str]:
     """Put ``labels`` beside their points without overlaps; return the key's lines (empty when
     the names themselves are drawn). Points that coincide share one label ("a, b")."""
     renderer = ax.figure.canvas.get_renderer()
-    for kind, expand in _ATTEMPTS:
+    ax.autoscale_view()
+    # Start each label 4 pt right of and 3 pt above its point, clear of the marker itself.
+    shift = np.array([4.0, 3.0]) * ax.figure.dpi / 72
+    tx, ty = ax.transData.inverted().transform(ax.transData.transform(np.c_[x, y]) + shift).T
+    for kind, expand, shifted in _ATTEMPTS:
         words = labels if kind == "names" else [str(i + 1) for i in range(len(labels))]
         before = set(ax.get_children())
-        texts = [ax.text(xi, yi, w, fontsize=6.5) for w, xi, yi in zip(words, x, y)]
-        adjust_text(texts, x=x, y=y, ax=ax, expand=expand, iter_lim=ITER_LIM,
-                    arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
-        if not overlaps(texts, renderer) or (kind, expand) == _ATTEMPTS[-1]:
+        starts = zip(tx, ty) if shifted else zip(x, y)
+        texts = [ax.text(a, b, w, fontsize=6.5) for w, (a, b) in zip(words, starts)]
+        adjust_text(texts, x=x, y=y, target_x=x, target_y=y, ax=ax, expand=expand,
+                    iter_lim=ITER_LIM, arrowprops={"arrowstyle": "-", "color": "0.55", "lw": 0.4})
+        if not overlaps(texts, renderer) or (kind, expand, shifted) == _ATTEMPTS[-1]:
             return [] if kind == "names" else [f"{w}  {m}" for w, m in zip(words, labels)]
         for artist in set(ax.get_children()) - before:  # the texts and their leader lines
             artist.remove()
