@@ -189,8 +189,8 @@ def evaluate_predictions(
 
     if bootstrap:
         cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
-        report["bootstrap"], report["ci"] = _bootstrap(groupings, eligible, (y_e, s_e, eval_decision), resamplers,
-                                                      cluster, bootstrap, seed)
+        report["bootstrap"], report["ci"] = _bootstrap(
+            groupings, eligible, (y_e, s_e, eval_decision), resamplers, cluster, bootstrap, seed)
     return report
 
 
