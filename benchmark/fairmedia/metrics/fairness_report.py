@@ -18,6 +18,7 @@ import pandas as pd
 from fairmedia.errors import UserError
 from fairmedia.metrics.bootstrap import ClusteredResampler, percentile_ci
 from fairmedia.metrics.calibration import N_BINS
+from fairmedia.metrics.ci_warnings import ci_warnings
 from fairmedia.metrics.disparity import disparity_reasons
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
 from fairmedia.metrics.groups import Grouping, build_groupings
@@ -189,8 +190,10 @@ def evaluate_predictions(
 
     if bootstrap:
         cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
-        report["bootstrap"], report["ci"] = _bootstrap(
+        report["bootstrap"], ci = _bootstrap(
             groupings, eligible, (y_e, s_e, eval_decision), resamplers, cluster, bootstrap, seed)
+        report["ci"] = _nest(ci)
+        report["ci_warnings"] = ci_warnings(point, ci)
     return report
 
 
@@ -270,4 +273,4 @@ def _bootstrap(groupings, eligible, data, resamplers, cluster, n_boot, seed) -> 
         "strata": STRATA,
         "threshold": "held fixed across resamples",
     }
-    return info, _nest(ci)
+    return info, ci

@@ -76,6 +76,13 @@ def _criteria(report: dict, attr: str) -> list[tuple[str, str]]:
     return out
 
 
+def _ci_warning_lines(report: dict, code: str = "") -> list[str]:
+    """One line per estimate outside its own interval (``report["ci_warnings"]``); ``code``
+    quotes the measure (Markdown's backtick)."""
+    return [f"{code}{w['measure']}{code} = {w['estimate']:.3f} [{w['ci'][0]:.3f}, "
+            f"{w['ci'][1]:.3f}]: {w['explanation']}" for w in report.get("ci_warnings", [])]
+
+
 def render_text(report: dict) -> str:
     lines = _header(report)
     for attr, section in report["attributes"].items():
@@ -86,6 +93,10 @@ def render_text(report: dict) -> str:
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
         lines += [f"  {name}: {text}" for name, text in _criteria(report, attr)]
         lines += [f"  ! {flag}" for flag in section["flags"]]
+    warnings = _ci_warning_lines(report)
+    if warnings:
+        lines += ["", "Estimates outside their own 95% interval:"]
+        lines += [f"  ! {w}" for w in warnings]
     return "\n".join(lines)
 
 
@@ -103,6 +114,10 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {metric} | "
                          + " | ".join(_fmt(measures.get(m)) for m in MEASURE_ROWS) + " |")
         lines += [f"- flag: {flag}" for flag in section["flags"]]
+    warnings = _ci_warning_lines(report, code="`")
+    if warnings:
+        lines += ["", "## Estimates outside their own interval", ""]
+        lines += [f"- {w}" for w in warnings]
     return "\n".join(lines) + "\n"
 
 
