@@ -9,19 +9,17 @@ fitting on the evaluated rows (``threshold_on_eval``, reported as such). A ``dec
 from __future__ import annotations
 
 import math
-import zlib
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
 
 from fairmedia.errors import UserError
-from fairmedia.metrics.bootstrap import ClusteredResampler, percentile_ci
+from fairmedia.metrics.bootstrap import percentile_ci
 from fairmedia.metrics.calibration import N_BINS
 from fairmedia.metrics.ci_warnings import ci_warnings
 from fairmedia.metrics.disparity import disparity_reasons
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
-from fairmedia.metrics.groups import Grouping, build_groupings
+from fairmedia.metrics.groups import build_groupings
 from fairmedia.metrics.inputs import (
     binary_column,
     reject_duplicates,
@@ -30,14 +28,11 @@ from fairmedia.metrics.inputs import (
     split_column,
 )
 from fairmedia.metrics.report_numbers import FairnessStatistics
+from fairmedia.metrics.scoped_bootstrap import OVERALL, STRATA, replicates, scope_statistics
+from fairmedia.metrics.scoped_bootstrap import resamplers as scoped_resamplers
 from fairmedia.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
-from fairmedia.progress import progress
 
 CI_LEVEL = 0.95
-# What report["bootstrap"]["strata"] says (docs/metrics.md).
-STRATA = ("per reported attribute: label x that attribute's group (missing its own group); "
-          "overall statistics: label")
-
 
 def _json(value: float) -> float | int | None:
     value = float(value)
@@ -143,7 +138,7 @@ def evaluate_predictions(
     sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
     eligible = {name: n >= min_group_size for name, n in sizes.items()}
     # Checked before any statistic is computed, so a doomed bootstrap fails fast.
-    resamplers = _resampler(groupings, y_e, eval_df, source) if bootstrap else None
+    resamplers = scoped_resamplers(groupings, y_e, eval_df, source) if bootstrap else None
     stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
     point = {path: float(v[0]) for path, v in stats.compute().items()}
 
@@ -190,87 +185,17 @@ def evaluate_predictions(
 
     if bootstrap:
         cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
-        report["bootstrap"], ci = _bootstrap(
-            groupings, eligible, (y_e, s_e, eval_decision), resamplers, cluster, bootstrap, seed)
+        statistics = scope_statistics(groupings, eligible, (y_e, s_e, eval_decision))
+        samples = replicates(statistics, resamplers, bootstrap, seed)
+        ci = {path: [_json(v) for v in percentile_ci(values, CI_LEVEL)]
+              for path, values in samples.items()}
+        report["bootstrap"] = {
+            "n": int(bootstrap), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
+            "cluster": cluster,
+            "n_clusters": int(resamplers[OVERALL].n_clusters),
+            "strata": STRATA,
+            "threshold": "held fixed across resamples",
+        }
         report["ci"] = _nest(ci)
         report["ci_warnings"] = ci_warnings(point, ci)
     return report
-
-
-OVERALL = ("overall",)
-
-
-def _scopes(groupings: list[Grouping]) -> list[tuple[tuple[str, ...], Grouping]]:
-    """The report's resampling scopes: the overall statistics (strata = label; a one-group
-    grouping stands for "no attribute") and each reported attribute or intersection (strata =
-    label x that attribute's group, missing being its own group)."""
-    n = len(groupings[0].codes)
-    everyone = Grouping("overall", ["all"], np.zeros(n, dtype=np.int64))
-    return [(OVERALL, everyone)] + [(("attributes", g.name), g) for g in groupings]
-
-
-def _scope_seed(seed: int, scope: tuple[str, ...]) -> list[int]:
-    """A scope's own random stream: its CIs do not depend on which other scopes exist."""
-    return [int(seed), zlib.crc32("/".join(scope).encode())]
-
-
-def _resampler(groupings, y_e, eval_df, source) -> dict[tuple[str, ...], ClusteredResampler]:
-    """One resampler per scope (``_scopes``): patients (rows without patient_id) drawn within
-    label x group strata of *that* scope only. Strata of all evaluated attributes jointly would
-    make a CI depend on the other attributes and, with many one-patient strata (which contribute
-    no variance; Rao & Wu 1988), shrink it. A ``UserError`` when a scope has no stratum with two
-    patients, since every resample would then be the data itself."""
-    clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
-    out = {}
-    for scope, grouping in _scopes(groupings):
-        resampler = ClusteredResampler(grouping.codes * 2 + y_e, clusters)
-        if all(len(members) < 2 for members in resampler.members):
-            unit = "patient (patient_id)" if clusters is not None else "row (no patient_id column)"
-            where = "label" if scope == OVERALL else f"{grouping.name} group x label"
-            raise UserError(
-                f"{source}: --bootstrap resamples patients within each {where} stratum, but no "
-                f"such stratum of the {len(y_e)} evaluated rows holds more than one {unit}; "
-                f"{resampler.n_clusters} in all. Every resample would be identical and each CI "
-                "would have zero width: bootstrap CIs need at least 2 patients in a stratum. "
-                "Check the patient_id column (the same value in every row?) or run without "
-                "--bootstrap"
-            )
-        out[scope] = resampler
-    return out
-
-
-def _bootstrap(groupings, eligible, data, resamplers, cluster, n_boot, seed) -> tuple[dict, dict]:
-    """Percentile CIs, each scope's statistics from its own resamples (``_resampler``).
-
-    A scope's statistics come from a ``FairnessStatistics`` of its grouping alone, so each block
-    costs one weighted pass over the rows per scope; the other scopes' paths it also computes
-    (e.g. the overall ones) are dropped."""
-    samples: dict[tuple, list[np.ndarray]] = defaultdict(list)
-    plans = []
-    for scope, grouping in _scopes(groupings):
-        scope_eligible = {grouping.name: eligible.get(grouping.name, np.ones(1, bool))}
-        scope_stats = FairnessStatistics(*data, [grouping], scope_eligible)
-        blocks = resamplers[scope].blocks(n_boot, _scope_seed(seed, scope))
-        plans.append((scope, scope_stats, blocks))
-    with progress(total=n_boot, desc="bootstrap", unit="resample") as bar:
-        done = 0
-        while done < n_boot:
-            for scope, scope_stats, blocks in plans:
-                weights = next(blocks)
-                for path, values in scope_stats.compute(weights).items():
-                    if path[:len(scope)] == scope and path[-1] not in COUNT_COLUMNS:
-                        samples[path].append(values)
-            done += weights.shape[1]
-            bar.update(weights.shape[1])
-    ci = {}
-    for path, chunks in samples.items():
-        low, high = percentile_ci(np.concatenate(chunks), CI_LEVEL)
-        ci[path] = [_json(low), _json(high)]
-    info = {
-        "n": int(n_boot), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
-        "cluster": cluster,
-        "n_clusters": int(resamplers[OVERALL].n_clusters),
-        "strata": STRATA,
-        "threshold": "held fixed across resamples",
-    }
-    return info, ci
