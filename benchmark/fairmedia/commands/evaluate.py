@@ -32,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "its default name (default: %(default)s)")
     p.add_argument("--split-col", default="split", metavar="COL",
                    help="column of train/val/test (threshold fitted on val, test evaluated); "
-                        "optional under its default name (default: split)")
+                        "optional under its default name (default: %(default)s)")
     p.add_argument("--attr", action="append", required=True, metavar="COL",
                    help="sensitive attribute column (repeat for several)")
     p.add_argument("--intersect", action="store_true",
