@@ -143,15 +143,30 @@ def test_sensitive_feature_forms_and_renderings():
     assert FairnessReport.from_dict(rep.to_dict()).to_dict() == rep.to_dict()
 
 
+def test_y_pred_replaces_thresholding():
+    df = _data(800, seed=4)
+    rng = np.random.default_rng(5)
+    decisions = rng.integers(0, 2, len(df))  # unrelated to the scores: thresholding would differ
+    rep = FairnessReport(df["label"], df["prob"], pd.DataFrame({0: df["sex"]}), y_pred=decisions,
+                         min_group_size=0)
+    assert rep.to_dict()["threshold"]["rule"] == "decision"
+    frame = MetricFrame(metrics=true_positive_rate, y_true=df["label"], y_pred=decisions,
+                        sensitive_features=df["sex"])
+    table = rep.by_group.set_index("group")
+    assert table["attribute"].unique().tolist() == ["0"]
+    for group, value in frame.by_group.items():
+        assert table.loc[group, "tpr"] == pytest.approx(value, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
         (lambda df: FairnessReport.from_frame(df, label="lbl", score="prob", attributes=["sex"]),
-         "<DataFrame>: missing column(s) 'lbl'; the file has columns: label, prob, sex, site, "
+         "<DataFrame>: missing column(s) 'lbl'; columns present: label, prob, sex, site, "
          "pid"),
         (lambda df: FairnessReport.from_frame(df, label="label", score="prob",
                                               attributes=["sex"], patient="patient"),
-         "<DataFrame>: missing column(s) 'patient'; the file has columns: label, prob, sex, "
+         "<DataFrame>: missing column(s) 'patient'; columns present: label, prob, sex, "
          "site, pid"),
         (lambda df: FairnessReport(df["label"], df["prob"][:5], df["sex"]),
          "score: expected 600 values like y_true, got shape (5,)"),

@@ -50,13 +50,13 @@ def test_custom_names_give_the_canonical_report():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"label_col": "label"}, "s: missing column(s) 'label'; the file has columns: y, score, "
+        ({"label_col": "label"}, "s: missing column(s) 'label'; columns present: y, score, "
                                  "sex, split, patient_id"),
-        ({"score_col": "prob"}, "s: missing column(s) 'prob'; the file has columns: y, score, "
+        ({"score_col": "prob"}, "s: missing column(s) 'prob'; columns present: y, score, "
                                 "sex, split, patient_id"),
-        ({"patient_col": "pid"}, "s: missing column(s) 'pid'; the file has columns: y, score, "
+        ({"patient_col": "pid"}, "s: missing column(s) 'pid'; columns present: y, score, "
                                  "sex, split, patient_id"),
-        ({"split_col": "fold"}, "s: missing column(s) 'fold'; the file has columns: y, score, "
+        ({"split_col": "fold"}, "s: missing column(s) 'fold'; columns present: y, score, "
                                 "sex, split, patient_id"),
     ],
 )
@@ -94,7 +94,7 @@ def test_cli_flags_give_the_canonical_metrics_json(tmp_path, capsys):
     assert a["threshold"]["fitted_on"] == "val" and a["bootstrap"]["cluster"] == "patient_id"
     # without the flags the custom file is refused with the columns it has
     assert main(["evaluate", str(custom), *common]) == 2
-    assert "missing column(s) 'y', 'score'; the file has columns: label, prob" in \
+    assert "missing column(s) 'y', 'score'; columns present: label, prob" in \
         capsys.readouterr().err
 
 

@@ -43,6 +43,7 @@ def _sensitive_frame(features: Sensitive, n: int) -> pd.DataFrame:
                                               for k in range(values.shape[1])])
     if len(frame) != n:
         raise UserError(f"sensitive_features has {len(frame)} rows, y_true has {n}")
+    frame.columns = [str(c) for c in frame.columns]  # attribute names are JSON keys
     return frame
 
 

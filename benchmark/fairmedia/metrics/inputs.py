@@ -27,7 +27,7 @@ def require_columns(df: pd.DataFrame, columns: list[str], source: str) -> None:
     if missing:
         raise UserError(
             f"{source}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the file has columns: {', '.join(map(str, df.columns))}"
+            f"columns present: {', '.join(map(str, df.columns))}"
         )
 
 
