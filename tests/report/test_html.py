@@ -199,3 +199,16 @@ def test_bars_get_error_bars_only_with_a_ci():
     ci = boot["ci"]["attributes"]["sex"]["groups"]["F"]["auc"]
     assert err[0][0] == pytest.approx(values[0] - ci[0]) and err[1][0] == pytest.approx(
         ci[1] - values[0])
+
+
+def test_published_page_uses_the_stored_provenance_and_the_configs_baseline(board):
+    from fairmedia.report.publish import write_published_html
+
+    root, summary = board
+    (root / "provenance.json").write_text(json.dumps(
+        {"code": {"commit": "feedbeef", "dirty": False}, "packages": {"statsmodels": "0.1"}}))
+    text = write_published_html(root, {"baseline": "gdro",
+                                       "leaderboard": {"correction": "fdr_bh"}}).read_text()
+    assert "commit <code>feedbeef</code>" in text and "statsmodels 0.1" in text
+    assert "Benjamini–Hochberg-adjusted p &lt; 0.05 vs gdro" in text
+    assert f"FairMedIA leaderboard — {root.name}" in text
