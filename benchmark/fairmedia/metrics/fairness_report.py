@@ -21,11 +21,15 @@ from fairmedia.metrics.disparity import disparity_reasons
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
 from fairmedia.metrics.groups import build_groupings
 from fairmedia.metrics.inputs import (
+    PATIENT,
+    SPLIT,
     binary_column,
+    optional_column,
     reject_duplicates,
     require_columns,
     score_column,
     split_column,
+    with_patient_column,
 )
 from fairmedia.metrics.report_numbers import FairnessStatistics
 from fairmedia.metrics.scoped_bootstrap import OVERALL, STRATA, replicates, scope_statistics
@@ -91,21 +95,33 @@ def evaluate_predictions(
     bins: dict[str, list[float]] | None = None,
     source: str = "<predictions>",
     reject_identical_rows: bool = False,
+    label_col: str = "y",
+    score_col: str = "score",
+    patient_col: str = PATIENT,
+    split_col: str = SPLIT,
 ) -> dict:
-    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict.
+    """The fairness report of ``df`` (see docs/metrics.md and docs/api.md); a JSON-serialisable
+    dict.
 
-    A repeated ``sample_id`` is always an error; ``reject_identical_rows`` (what ``fairmedia
-    evaluate`` passes unless ``--allow-identical-rows``) also refuses rows identical in every
-    column when there is no ``sample_id`` (see ``inputs.reject_duplicates``)."""
+    ``label_col``/``score_col`` name the 0/1 label and the score columns; ``patient_col`` and
+    ``split_col`` the optional patient-id and train/val/test columns (under their default names
+    they may be absent; a name given otherwise must exist). A repeated ``sample_id`` is always an
+    error; ``reject_identical_rows`` (what ``fairmedia evaluate`` passes unless
+    ``--allow-identical-rows``) also refuses rows identical in every column when there is no
+    ``sample_id`` (see ``inputs.reject_duplicates``)."""
     rule = parse_rule(threshold)
-    attributes = list(attributes)
-    require_columns(df, ["y", "score", *attributes], source)
+    attributes = [attributes] if isinstance(attributes, str) else list(attributes)
+    require_columns(df, [label_col, score_col, *attributes], source)
     if bootstrap < 0 or min_group_size < 0:
         raise UserError("--bootstrap and --min-group-size must be >= 0")
+    split_in = optional_column(df, split_col, SPLIT, source)
+    patient_in = optional_column(df, patient_col, PATIENT, source)
     reject_duplicates(df, source, allow_identical_rows=not reject_identical_rows)
-    has_split = "split" in df.columns
+    # Below, the patient ids are read as 'patient_id' (the bootstrap's cluster column).
+    df = with_patient_column(df, patient_in, attributes, source)
+    has_split = split_in is not None
     if has_split:
-        split = split_column(df, source)
+        split = split_column(df, source, split_in)
         eval_mask, fit_mask = split == "test", split == "val"
         if not eval_mask.any():
             raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
@@ -116,8 +132,8 @@ def evaluate_predictions(
     y = np.zeros(len(df), np.int8)
     score = np.zeros(len(df))
     used_rows = eval_mask if fit_mask is None else eval_mask | fit_mask
-    y[used_rows] = binary_column(used, "y", source)
-    score[used_rows] = score_column(used, source)
+    y[used_rows] = binary_column(used, label_col, source)
+    score[used_rows] = score_column(used, source, score_col)
     decision = None
     if "decision" in df.columns:
         decision = np.zeros(len(df), np.int8)
