@@ -183,9 +183,10 @@ def test_ci_warnings_are_listed_when_present():
     report = fairness_report()
     assert "outside their own interval" not in render_html(report)
     report["ci_warnings"] = [{"measure": "sex: equal_opportunity", "estimate": 0.039,
-                              "ci": [0.05, 0.174], "explanation": "percentile CI of a gap"}]
+                              "ci": [0.0503136709, 0.174], "explanation": "percentile CI of a gap"}]
     text = render_html(report)
     assert "outside their own interval" in text and "0.039" in text
+    assert "[0.050, 0.174]" in text  # bounds formatted like every other number
     assert "percentile CI of a gap" in text
 
 
