@@ -46,7 +46,18 @@ def publish(config_path: str | Path, leaderboard_dir: str | Path, out: str | Pat
     provenance = {"code": git_commit(), "packages": package_versions(), "selections": selections,
                   "config": str(config_path)}
     (out / "provenance.json").write_text(json.dumps(provenance, indent=2, sort_keys=True))
+    write_published_html(out, yaml.safe_load(Path(config_path).read_text()) or {})
     return out
+
+
+def write_published_html(out: Path, config: dict[str, Any]) -> Path:
+    """``out/index.html``: the published tables as one page, with the stored provenance."""
+    from fairmedia.report.html import write_leaderboard_html
+
+    lb = config.get("leaderboard") or {}
+    return write_leaderboard_html(out, title=f"FairMedIA leaderboard — {out.name}",
+                                  baseline=config.get("baseline", "erm"),
+                                  correction=lb.get("correction", "holm"))
 
 
 def load_published(table: str | Path) -> tuple[dict[str, Any], Path]:
