@@ -44,10 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--min-group-size", type=int, default=20, metavar="N",
-                   help="groups smaller than N are reported but left out of disparities (20)")
+                   help="groups smaller than N are reported but left out of disparities")
     p.add_argument("--bins", action="append", default=[], metavar="COL=EDGES",
                    help="group a continuous column by bin edges, e.g. age=0,60,inf")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--allow-identical-rows", action="store_true",
                    help="without a sample_id column, accept rows identical in every column "
                         "(refused by default: usually a file concatenated twice)")
