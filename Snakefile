@@ -9,6 +9,9 @@ from snakemake.utils import min_version
 
 min_version("9.0")
 
+# `snakemake --report report.html` opens on this description; each output has its own caption.
+report: "workflow/report/workflow.rst"
+
 if not config:  # --configfile replaces the demo config instead of being merged into it
     configfile: "config/config.yaml"
 
@@ -26,6 +29,7 @@ rule all:
     input:
         leaderboard_targets(),
         grid.transfer_leaderboard_targets(config),
+        leaderboard_html_targets(),
     default_target: True
 
 

@@ -36,7 +36,8 @@ def test_dry_run_of_the_default_config_plans_the_expected_jobs(tmp_path, snakema
     n_runs = len(config["seeds"]) * len(config["methods"])
     assert n_runs == 9
     assert _job_counts(res.stdout) == {"prepare": 1, "train": 9, "evaluate": 18, "leaderboard": 2,
-                                       "all": 1, "total": 31}
+                                       "leaderboard_html": 1,
+                                       "all": 1, "total": 32}
 
 
 def test_unknown_method_fails_before_any_job_and_lists_valid_names(tmp_path, snakemake):
@@ -109,6 +110,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     names = zipfile.ZipFile(tmp_path / "report.zip").namelist()
     assert any(n.endswith("leaderboard.md") for n in names)
     assert any(n.endswith("groups_tiny_sex_cnn-small.png") for n in names)
+    assert any(n.endswith("groups_tiny_sex_cnn-small.pdf") for n in names)
     # A rerun has nothing to do: finished runs are never retrained.
     again = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr

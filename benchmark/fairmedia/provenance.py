@@ -14,7 +14,11 @@ if TYPE_CHECKING:
     import torch
 
 REPO = Path(__file__).resolve().parents[2]  # the clone, when the package runs from one
-PACKAGES = ("torch", "torchvision", "monai", "numpy", "pandas", "scikit-learn", "fairmedia-bench")
+# Every distribution that computes a number we report: training (torch, torchvision, monai),
+# metrics and tests (numpy, scipy, pandas, scikit-learn, statsmodels, fairlearn, scikit-posthocs),
+# the workflow that ran them (snakemake), and this package.
+PACKAGES = ("torch", "torchvision", "monai", "numpy", "scipy", "pandas", "scikit-learn", "statsmodels",
+            "fairlearn", "scikit-posthocs", "snakemake", "fairmedia-bench")
 
 
 def git_commit() -> dict[str, Any]:

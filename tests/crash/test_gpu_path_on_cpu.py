@@ -17,7 +17,7 @@ from fairmedia.training.loop import train_run
 
 
 def _cfg(prepared, out, **kw) -> TrainConfig:
-    kw = {"epochs": 2, **kw}
+    kw = {"epochs": 2, "device": "cpu", **kw}  # CPU even on a GPU machine: the claim is about CPU
     return TrainConfig(prepared=str(prepared), out=str(out), method="erm", seed=3,
                        batch_size=32, threads=1, **kw)
 

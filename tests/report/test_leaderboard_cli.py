@@ -45,7 +45,8 @@ def test_leaderboard_writes_files_prints_markdown_and_detects_planted_effect(run
     assert printed == (out / "leaderboard.md").read_text()
     for name in ("leaderboard.csv", "leaderboard.md", "leaderboard.tex", "ranks.csv",
                  "significance.csv", "cd_auc.png", "pareto_synthA.png",
-                 "groups_synthA_sex_cnn.png"):
+                 "groups_synthA_sex_cnn.png", "cd_auc.pdf", "pareto_synthA.pdf",
+                 "groups_synthA_sex_cnn.pdf"):
         assert (out / name).exists(), name
     table = pd.read_csv(out / "leaderboard.csv")
     gdro = table[(table.method == "gdro") & (table.metric == "auc")]

@@ -76,8 +76,9 @@ def leaderboard_targets():
 
 def figure_outputs():
     """Figures whose names follow from the config (per-group AUC bars per table block, one
-    fairness–utility plot per dataset); critical-difference diagrams need ≥ 2 blocks and are
-    written beside them without being declared."""
+    fairness–utility plot per dataset), each as PNG (200 dpi) and PDF (report/style.py FORMATS);
+    critical-difference diagrams need ≥ 2 blocks and are written beside them without being
+    declared."""
     if not config["leaderboard"]["figures"]:
         return []
     names = set()
@@ -85,7 +86,7 @@ def figure_outputs():
         names.add(f"pareto_{run.dataset}")
         for attr in grid.eval_attributes(config, run):
             names.add(f"groups_{run.dataset}_{attr}_{run.arch}")
-    return [f"{LEADERBOARD_DIR}/{safe_name(n)}.png" for n in sorted(names)]
+    return [f"{LEADERBOARD_DIR}/{safe_name(n)}.{ext}" for n in sorted(names) for ext in ("png", "pdf")]
 
 
 def print_leaderboards():

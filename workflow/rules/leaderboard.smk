@@ -1,17 +1,32 @@
 # Leaderboard (docs/contracts.md, contract 5): tables, tests and figures per model-selection
 # criterion. The transfer leaderboard (transfer.smk) is this rule with other inputs and outputs.
+# Every output shown in `snakemake --report` has a caption in workflow/report/.
+
+_CAPTION = "../report/{}.rst"
+
+
+def figure_caption(path):
+    """The caption of a figure, from its kind (the file name's prefix)."""
+    kind = Path(path).name.split("_", 1)[0]
+    return _CAPTION.format(f"figure_{kind}" if kind in ("cd", "pareto", "groups") else "figure")
 
 
 rule leaderboard:
     input:
         lambda wc: grid.metrics_targets(config, wc.selection),
     output:
-        md=report(f"{LEADERBOARD_DIR}/leaderboard.md", category="Leaderboard", subcategory="{selection}"),
-        csv=report(f"{LEADERBOARD_DIR}/leaderboard.csv", category="Leaderboard", subcategory="{selection}"),
+        md=report(f"{LEADERBOARD_DIR}/leaderboard.md", caption=_CAPTION.format("leaderboard_md"),
+                  category="Leaderboard", subcategory="{selection}"),
+        csv=report(f"{LEADERBOARD_DIR}/leaderboard.csv", caption=_CAPTION.format("leaderboard_csv"),
+                   category="Leaderboard", subcategory="{selection}"),
         tex=f"{LEADERBOARD_DIR}/leaderboard.tex",
-        significance=report(f"{LEADERBOARD_DIR}/significance.csv", category="Leaderboard", subcategory="{selection}"),
-        ranks=report(f"{LEADERBOARD_DIR}/ranks.csv", category="Leaderboard", subcategory="{selection}"),
-        figures=[report(f, category="Figures", subcategory="{selection}") for f in figure_outputs()],
+        significance=report(f"{LEADERBOARD_DIR}/significance.csv",
+                            caption=_CAPTION.format("significance"), category="Leaderboard",
+                            subcategory="{selection}"),
+        ranks=report(f"{LEADERBOARD_DIR}/ranks.csv", caption=_CAPTION.format("ranks"),
+                     category="Leaderboard", subcategory="{selection}"),
+        figures=[report(f, caption=figure_caption(f), category="Figures", subcategory="{selection}")
+                 for f in figure_outputs()],
     params:
         runs=layout.RUNS,
         out=LEADERBOARD_DIR,
@@ -35,3 +50,34 @@ rule leaderboard:
         # A script, not a shell command: its input list (tens of thousands of files on a
         # paper-scale grid) goes to the leaderboard through a file, not a command line.
         "../scripts/leaderboard.py"
+
+
+# One self-contained page over every selection's table (docs/contracts.md, contract 5); it is
+# also the report's first item, so `snakemake --report` shows the leaderboard itself.
+def leaderboard_html_targets():
+    targets = [f"{layout.LEADERBOARD}/index.html"]
+    if grid.transfer_leaderboard_targets(config):
+        targets.append(f"{layout.TRANSFER_LEADERBOARD}/index.html")
+    return targets
+
+
+rule leaderboard_html:
+    input:
+        leaderboard_targets(),
+    output:
+        report(f"{layout.LEADERBOARD}/index.html", caption=_CAPTION.format("leaderboard_html"),
+               category="Leaderboard", subcategory="HTML leaderboard",
+               labels={"page": "all selections"}),
+    params:
+        folder=layout.LEADERBOARD,
+        title="FairMedIA leaderboard",
+        baseline=config["baseline"],
+        correction=config["leaderboard"]["correction"],
+    log:
+        layout.log_file("leaderboard", "html"),
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    shell:
+        f"{FAIRMEDIA} leaderboard-html {{params.folder:q}} --title {{params.title:q}} "
+        "--baseline {params.baseline:q} --correction {params.correction:q} > {log:q} 2>&1"

@@ -71,14 +71,38 @@ use rule leaderboard as transfer_leaderboard with:
     input:
         lambda wc: grid.transfer_metrics_targets(config, wc.selection),
     output:
-        md=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.md",
-        csv=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.csv",
+        md=report(f"{layout.leaderboard_dir(transfer=True)}/leaderboard.md",
+                  caption=_CAPTION.format("leaderboard_md"), category="Transfer leaderboard",
+                  subcategory="{selection}"),
+        csv=report(f"{layout.leaderboard_dir(transfer=True)}/leaderboard.csv",
+                   caption=_CAPTION.format("leaderboard_csv"), category="Transfer leaderboard",
+                   subcategory="{selection}"),
         tex=f"{layout.leaderboard_dir(transfer=True)}/leaderboard.tex",
-        significance=f"{layout.leaderboard_dir(transfer=True)}/significance.csv",
-        ranks=f"{layout.leaderboard_dir(transfer=True)}/ranks.csv",
+        significance=report(f"{layout.leaderboard_dir(transfer=True)}/significance.csv",
+                            caption=_CAPTION.format("significance"),
+                            category="Transfer leaderboard", subcategory="{selection}"),
+        ranks=report(f"{layout.leaderboard_dir(transfer=True)}/ranks.csv",
+                     caption=_CAPTION.format("ranks"), category="Transfer leaderboard",
+                     subcategory="{selection}"),
     params:
         runs=layout.TRANSFER,
         out=layout.leaderboard_dir(transfer=True),
         figures="--no-figures",
     log:
         layout.log_file("leaderboard", "transfer-{selection}"),
+
+
+use rule leaderboard_html as transfer_leaderboard_html with:
+    input:
+        grid.transfer_leaderboard_targets(config),
+    output:
+        report(f"{layout.TRANSFER_LEADERBOARD}/index.html", caption=_CAPTION.format("leaderboard_html"),
+               category="Transfer leaderboard", subcategory="HTML leaderboard",
+               labels={"page": "all selections"}),
+    params:
+        folder=layout.TRANSFER_LEADERBOARD,
+        title="FairMedIA transfer leaderboard (source → target)",
+        baseline=config["baseline"],
+        correction=config["leaderboard"]["correction"],
+    log:
+        layout.log_file("leaderboard", "transfer-html"),

@@ -20,8 +20,19 @@ HELP = "fairness report (per-group metrics, disparities, criteria, bootstrap CIs
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("predictions", metavar="PRED",
-                   help="CSV or Parquet with columns y, score (probability of class 1), the "
-                        "attribute columns, optionally split (val|test), patient_id, decision")
+                   help="CSV or Parquet with a 0/1 label, a score (probability of class 1), the "
+                        "attribute columns, optionally split (train|val|test), patient ids, "
+                        "decision; column names as set by the --*-col options")
+    p.add_argument("--label-col", default="y", metavar="COL",
+                   help="column of the 0/1 true label (default: %(default)s)")
+    p.add_argument("--score-col", default="score", metavar="COL",
+                   help="column of the probability of class 1 (default: %(default)s)")
+    p.add_argument("--patient-col", default="patient_id", metavar="COL",
+                   help="column of patient ids, the bootstrap's resampling unit; optional under "
+                        "its default name (default: %(default)s)")
+    p.add_argument("--split-col", default="split", metavar="COL",
+                   help="column of train/val/test (threshold fitted on val, test evaluated); "
+                        "optional under its default name (default: %(default)s)")
     p.add_argument("--attr", action="append", required=True, metavar="COL",
                    help="sensitive attribute column (repeat for several)")
     p.add_argument("--intersect", action="store_true",
@@ -33,10 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bootstrap", type=int, default=0, metavar="B",
                    help="bootstrap resamples for 95%% CIs (0: none)")
     p.add_argument("--min-group-size", type=int, default=20, metavar="N",
-                   help="groups smaller than N are reported but left out of disparities (20)")
+                   help="groups smaller than N are reported but left out of disparities")
     p.add_argument("--bins", action="append", default=[], metavar="COL=EDGES",
                    help="group a continuous column by bin edges, e.g. age=0,60,inf")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     p.add_argument("--allow-identical-rows", action="store_true",
                    help="without a sample_id column, accept rows identical in every column "
                         "(refused by default: usually a file concatenated twice)")
@@ -85,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
         df, args.attr, threshold=args.threshold, threshold_on_eval=args.threshold_on_eval,
         intersect=args.intersect, bootstrap=args.bootstrap, min_group_size=args.min_group_size,
         seed=args.seed, bins=parse_bins(args.bins), source=str(path),
-        reject_identical_rows=not args.allow_identical_rows,
+        reject_identical_rows=not args.allow_identical_rows, label_col=args.label_col,
+        score_col=args.score_col, patient_col=args.patient_col, split_col=args.split_col,
     )
     render = {
         "--out": lambda: json.dumps(report, indent=1, allow_nan=False),

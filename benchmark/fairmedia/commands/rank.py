@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--baseline", default="erm", help="baseline method (default: erm)")
     p.add_argument("--selection", help="model selection to analyse when the table has several")
     p.add_argument("--correction", default="holm", choices=["holm", "fdr_bh", "bonferroni"])
-    p.add_argument("--out", help="folder for ranks.csv, rank.json and cd_<metric>.png")
+    p.add_argument("--out", help="folder for ranks.csv, rank.json and cd_<metric>.png/.pdf")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -75,8 +75,8 @@ def run(args: argparse.Namespace) -> int:
         (out / "rank.json").write_text(json.dumps(result, indent=1))
         cd = result["cd"]["0.05"]
         cd_diagram(pd.Series(result["avg_ranks"], dtype=float), float("nan") if cd is None else cd,
-                   f"{args.metric}: N = {result['n_blocks']}, k = {result['k']}, α = 0.05",
-                   out / f"cd_{safe_name(args.metric)}.png")
+                   f"{args.metric}: N = {result['n_blocks']} blocks, k = {result['k']}",
+                   out / f"cd_{safe_name(args.metric)}", args.baseline)
     if args.json:
         print(json.dumps(result, indent=1))
     else:

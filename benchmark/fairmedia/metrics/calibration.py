@@ -1,8 +1,10 @@
 """Calibration: expected calibration error (ECE) with fixed equal-width bins.
 
 ECE = sum_b (n_b / n) * |mean(y in b) - mean(score in b)| = (1 / n) * sum_b |sum_{i in b} (y_i - s_i)|,
-with ``N_BINS`` = 10 equal-width bins on [0, 1] (the last bin includes 1.0), as in Guo et al.,
-"On Calibration of Modern Neural Networks", ICML 2017. The second form is a sum of per-row terms
+with ``N_BINS`` = 10 equal-width bins ((m - 1) / M, m / M] on [0, 1] (the first bin also holds
+0.0), as in Guo et al., "On Calibration of Modern Neural Networks", ICML 2017, and scikit-learn's
+``calibration_curve(strategy="uniform")``: a score on an edge (0.3 saved with two decimals) is in
+the lower bin. The second form is a sum of per-row terms
 inside each bin, so it is computed from per-group sums like every other metric (and so the
 bootstrap stays a matrix product).
 """
@@ -15,8 +17,11 @@ N_BINS = 10
 
 
 def bin_index(score: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:
-    """Bin of each score: ``floor(s * n_bins)``, with s = 1.0 put in the last bin."""
-    return np.minimum((np.asarray(score, dtype=float) * n_bins).astype(np.int64), n_bins - 1)
+    """Bin of each score, bins (a, b] with 0.0 in the first: the edges are ``np.linspace(0, 1,
+    n_bins + 1)`` and a left ``searchsorted`` on the inner edges, as scikit-learn does, so a score
+    equal to an edge's float (0.3 vs linspace's 0.30000000000000004) lands where it does there."""
+    inner = np.linspace(0.0, 1.0, n_bins + 1)[1:-1]
+    return np.searchsorted(inner, np.asarray(score, dtype=float), side="left").astype(np.int64)
 
 
 def bin_residuals(y: np.ndarray, score: np.ndarray, n_bins: int = N_BINS) -> np.ndarray:

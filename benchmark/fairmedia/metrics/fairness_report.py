@@ -9,29 +9,34 @@ fitting on the evaluated rows (``threshold_on_eval``, reported as such). A ``dec
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 import numpy as np
 import pandas as pd
 
 from fairmedia.errors import UserError
-from fairmedia.metrics.bootstrap import ClusteredResampler, percentile_ci
+from fairmedia.metrics.bootstrap import percentile_ci
 from fairmedia.metrics.calibration import N_BINS
+from fairmedia.metrics.ci_warnings import ci_warnings
 from fairmedia.metrics.disparity import disparity_reasons
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
-from fairmedia.metrics.groups import build_groupings, finest_cells
+from fairmedia.metrics.groups import build_groupings
 from fairmedia.metrics.inputs import (
+    PATIENT,
+    SPLIT,
     binary_column,
+    optional_column,
     reject_duplicates,
     require_columns,
     score_column,
     split_column,
+    with_patient_column,
 )
 from fairmedia.metrics.report_numbers import FairnessStatistics
+from fairmedia.metrics.scoped_bootstrap import OVERALL, STRATA, replicates, scope_statistics
+from fairmedia.metrics.scoped_bootstrap import resamplers as scoped_resamplers
 from fairmedia.metrics.thresholds import apply_threshold, choose_threshold, parse_rule
 
 CI_LEVEL = 0.95
-
 
 def _json(value: float) -> float | int | None:
     value = float(value)
@@ -90,21 +95,33 @@ def evaluate_predictions(
     bins: dict[str, list[float]] | None = None,
     source: str = "<predictions>",
     reject_identical_rows: bool = False,
+    label_col: str = "y",
+    score_col: str = "score",
+    patient_col: str = PATIENT,
+    split_col: str = SPLIT,
 ) -> dict:
-    """The fairness report of ``df`` (see docs/metrics.md); a JSON-serialisable dict.
+    """The fairness report of ``df`` (see docs/metrics.md and docs/api.md); a JSON-serialisable
+    dict.
 
-    A repeated ``sample_id`` is always an error; ``reject_identical_rows`` (what ``fairmedia
-    evaluate`` passes unless ``--allow-identical-rows``) also refuses rows identical in every
-    column when there is no ``sample_id`` (see ``inputs.reject_duplicates``)."""
+    ``label_col``/``score_col`` name the 0/1 label and the score columns; ``patient_col`` and
+    ``split_col`` the optional patient-id and train/val/test columns (under their default names
+    they may be absent; a name given otherwise must exist). A repeated ``sample_id`` is always an
+    error; ``reject_identical_rows`` (what ``fairmedia evaluate`` passes unless
+    ``--allow-identical-rows``) also refuses rows identical in every column when there is no
+    ``sample_id`` (see ``inputs.reject_duplicates``)."""
     rule = parse_rule(threshold)
-    attributes = list(attributes)
-    require_columns(df, ["y", "score", *attributes], source)
+    attributes = [attributes] if isinstance(attributes, str) else list(attributes)
+    require_columns(df, [label_col, score_col, *attributes], source)
     if bootstrap < 0 or min_group_size < 0:
         raise UserError("--bootstrap and --min-group-size must be >= 0")
+    split_in = optional_column(df, split_col, SPLIT, source)
+    patient_in = optional_column(df, patient_col, PATIENT, source)
     reject_duplicates(df, source, allow_identical_rows=not reject_identical_rows)
-    has_split = "split" in df.columns
+    # Below, the patient ids are read as 'patient_id' (the bootstrap's cluster column).
+    df = with_patient_column(df, patient_in, attributes, source)
+    has_split = split_in is not None
     if has_split:
-        split = split_column(df, source)
+        split = split_column(df, source, split_in)
         eval_mask, fit_mask = split == "test", split == "val"
         if not eval_mask.any():
             raise UserError(f"{source}: no 'test' rows to evaluate; split values found: "
@@ -115,8 +132,8 @@ def evaluate_predictions(
     y = np.zeros(len(df), np.int8)
     score = np.zeros(len(df))
     used_rows = eval_mask if fit_mask is None else eval_mask | fit_mask
-    y[used_rows] = binary_column(used, "y", source)
-    score[used_rows] = score_column(used, source)
+    y[used_rows] = binary_column(used, label_col, source)
+    score[used_rows] = score_column(used, source, score_col)
     decision = None
     if "decision" in df.columns:
         decision = np.zeros(len(df), np.int8)
@@ -137,7 +154,7 @@ def evaluate_predictions(
     sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
     eligible = {name: n >= min_group_size for name, n in sizes.items()}
     # Checked before any statistic is computed, so a doomed bootstrap fails fast.
-    resampler = _resampler(groupings, y_e, eval_df, source) if bootstrap else None
+    resamplers = scoped_resamplers(groupings, y_e, eval_df, source) if bootstrap else None
     stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
     point = {path: float(v[0]) for path, v in stats.compute().items()}
 
@@ -184,44 +201,17 @@ def evaluate_predictions(
 
     if bootstrap:
         cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
-        report["bootstrap"], report["ci"] = _bootstrap(stats, resampler, cluster, bootstrap, seed)
+        statistics = scope_statistics(groupings, eligible, (y_e, s_e, eval_decision))
+        samples = replicates(statistics, resamplers, bootstrap, seed)
+        ci = {path: [_json(v) for v in percentile_ci(values, CI_LEVEL)]
+              for path, values in samples.items()}
+        report["bootstrap"] = {
+            "n": int(bootstrap), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
+            "cluster": cluster,
+            "n_clusters": int(resamplers[OVERALL].n_clusters),
+            "strata": STRATA,
+            "threshold": "held fixed across resamples",
+        }
+        report["ci"] = _nest(ci)
+        report["ci_warnings"] = ci_warnings(point, ci)
     return report
-
-
-def _resampler(groupings, y_e, eval_df, source) -> ClusteredResampler:
-    """Patients (rows without patient_id) within group x label strata; a ``UserError`` when no
-    stratum has two of them, since every resample would then be the data itself."""
-    cell_of_row, _ = finest_cells(groupings)
-    strata = cell_of_row * 2 + y_e
-    clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
-    resampler = ClusteredResampler(strata, clusters)
-    if all(len(members) < 2 for members in resampler.members):
-        unit = "patient (patient_id)" if clusters is not None else "row (no patient_id column)"
-        raise UserError(
-            f"{source}: --bootstrap resamples patients within each group x label stratum, but no "
-            f"stratum of the {len(y_e)} evaluated rows holds more than one {unit}; "
-            f"{resampler.n_clusters} in all. Every resample would be identical and each CI would "
-            "have zero width: bootstrap CIs need at least 2 patients in a stratum. Check the "
-            "patient_id column (the same value in every row?) or run without --bootstrap"
-        )
-    return resampler
-
-
-def _bootstrap(stats, resampler, cluster, n_boot, seed) -> tuple[dict, dict]:
-    samples: dict[tuple, list[np.ndarray]] = defaultdict(list)
-    for weights in resampler.blocks(n_boot, seed):
-        for path, values in stats.compute(weights).items():
-            if path[-1] not in COUNT_COLUMNS:
-                samples[path].append(values)
-    ci = {}
-    for path, chunks in samples.items():
-        low, high = percentile_ci(np.concatenate(chunks), CI_LEVEL)
-        ci[path] = [_json(low), _json(high)]
-    info = {
-        "n": int(n_boot), "seed": int(seed), "level": CI_LEVEL, "method": "percentile",
-        "cluster": cluster,
-        "n_clusters": int(resampler.n_clusters),
-        "strata": "evaluated attributes (jointly) x label",
-        "threshold": "held fixed across resamples",
-    }
-    return info, _nest(ci)

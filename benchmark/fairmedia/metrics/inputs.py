@@ -27,8 +27,41 @@ def require_columns(df: pd.DataFrame, columns: list[str], source: str) -> None:
     if missing:
         raise UserError(
             f"{source}: missing column(s) {', '.join(repr(c) for c in missing)}; "
-            f"the file has columns: {', '.join(map(str, df.columns))}"
+            f"columns present: {', '.join(map(str, df.columns))}"
         )
+
+
+# The canonical names of the optional columns; an evaluation may read them under other names.
+PATIENT, SPLIT = "patient_id", "split"
+
+
+def optional_column(df: pd.DataFrame, column: str, canonical: str, source: str) -> str | None:
+    """The column to read for an optional input (``patient_id``, ``split``), or None if absent.
+
+    Under its canonical name the column may be absent; a name the user chose (``--patient-col
+    pid``) must exist, since silently evaluating without it would change the protocol."""
+    if column in df.columns:
+        return column
+    if column != canonical:
+        require_columns(df, [column], source)
+    return None
+
+
+def with_patient_column(
+    df: pd.DataFrame, column: str | None, attributes: list[str], source: str
+) -> pd.DataFrame:
+    """``df`` with the patient ids under the canonical name ``patient_id`` (what the bootstrap
+    clusters by), or without any ``patient_id`` column when ``column`` is None. A frame whose own
+    ``patient_id`` column is not the one chosen has it dropped, so it cannot be clustered by."""
+    if column == PATIENT or (column is None and PATIENT not in df.columns):
+        return df
+    if PATIENT in attributes:
+        raise UserError(
+            f"{source}: 'patient_id' is an evaluated attribute but the patient column is "
+            f"{column!r}; rename one of them"
+        )
+    out = df.drop(columns=[PATIENT], errors="ignore")
+    return out if column is None else out.rename(columns={column: PATIENT})
 
 
 def binary_column(df: pd.DataFrame, column: str, source: str) -> np.ndarray:
@@ -64,17 +97,17 @@ def score_column(df: pd.DataFrame, source: str, column: str = "score") -> np.nda
 VALID_SPLITS = ("train", "val", "test")
 
 
-def split_column(df: pd.DataFrame, source: str) -> np.ndarray:
-    """The ``split`` column, stripped and lower-cased; any value other than train/val/test (a typo
+def split_column(df: pd.DataFrame, source: str, column: str = SPLIT) -> np.ndarray:
+    """The split column, stripped and lower-cased; any value other than train/val/test (a typo
     such as ``validation``, a blank) is a ``UserError`` naming the value and its rows, since
     dropping those rows silently would change what is evaluated."""
-    split = df["split"].astype(str).str.strip().str.lower().to_numpy()
+    split = df[column].astype(str).str.strip().str.lower().to_numpy()
     bad = ~np.isin(split, VALID_SPLITS)
     if bad.any():
-        values = pd.unique(df["split"].to_numpy()[bad])
+        values = pd.unique(df[column].to_numpy()[bad])
         shown = ", ".join(repr(v) for v in values[:_MAX_ROWS_SHOWN])
         raise UserError(
-            f"{source}: column 'split' holds {shown}, not one of {', '.join(VALID_SPLITS)}, in "
+            f"{source}: column {column!r} holds {shown}, not one of {', '.join(VALID_SPLITS)}, in "
             f"{_rows(bad, df.index)}; rename the value(s) (val rows fit the threshold, test rows "
             "are evaluated, train rows are ignored)"
         )

@@ -5,10 +5,6 @@ The HTML is self-contained (charts embedded as PNG data URIs) so an auditor can 
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-
 TABLE_METRICS = ["n", "n_pos", "auc", "acc", "tpr", "fpr", "ppv", "selection_rate", "ece", "bce"]
 CHART_METRICS = ["auc", "acc", "tpr", "fpr", "selection_rate"]
 MEASURE_ROWS = ["gap", "ratio", "ser", "std", "nr", "worst", "best"]
@@ -76,6 +72,13 @@ def _criteria(report: dict, attr: str) -> list[tuple[str, str]]:
     return out
 
 
+def _ci_warning_lines(report: dict, code: str = "") -> list[str]:
+    """One line per estimate outside its own interval (``report["ci_warnings"]``); ``code``
+    quotes the measure (Markdown's backtick)."""
+    return [f"{code}{w['measure']}{code} = {w['estimate']:.3f} [{w['ci'][0]:.3f}, "
+            f"{w['ci'][1]:.3f}]: {w['explanation']}" for w in report.get("ci_warnings", [])]
+
+
 def render_text(report: dict) -> str:
     lines = _header(report)
     for attr, section in report["attributes"].items():
@@ -86,6 +89,10 @@ def render_text(report: dict) -> str:
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
         lines += [f"  {name}: {text}" for name, text in _criteria(report, attr)]
         lines += [f"  ! {flag}" for flag in section["flags"]]
+    warnings = _ci_warning_lines(report)
+    if warnings:
+        lines += ["", "Estimates outside their own 95% interval:"]
+        lines += [f"  ! {w}" for w in warnings]
     return "\n".join(lines)
 
 
@@ -103,62 +110,22 @@ def render_markdown(report: dict) -> str:
             lines.append(f"| {metric} | "
                          + " | ".join(_fmt(measures.get(m)) for m in MEASURE_ROWS) + " |")
         lines += [f"- flag: {flag}" for flag in section["flags"]]
+    warnings = _ci_warning_lines(report, code="`")
+    if warnings:
+        lines += ["", "## Estimates outside their own interval", ""]
+        lines += [f"- {w}" for w in warnings]
     return "\n".join(lines) + "\n"
 
 
 def bar_chart_png(report: dict, attr: str) -> bytes:
-    """Grouped bars of CHART_METRICS per group, with bootstrap CIs as error bars when present."""
-    import matplotlib
+    """Per-group bars of one attribute (PNG); drawn by metrics/fairness_html.py."""
+    from fairmedia.metrics import fairness_html
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    groups = list(report["attributes"][attr]["groups"])
-    width = 0.8 / len(CHART_METRICS)
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups) + 2), 3.5))
-    x = np.arange(len(groups))
-    for k, metric in enumerate(CHART_METRICS):
-        values, low, high = [], [], []
-        for g in groups:
-            v = report["attributes"][attr]["groups"][g].get(metric)
-            ci = _group_ci(report, attr, g, metric)
-            v = np.nan if v is None else v
-            values.append(v)
-            ok = ci is not None and ci[0] is not None and not np.isnan(v)
-            low.append(v - ci[0] if ok else 0.0)
-            high.append(ci[1] - v if ok else 0.0)
-        ax.bar(x + (k - (len(CHART_METRICS) - 1) / 2) * width, values, width, label=metric,
-               yerr=[np.maximum(low, 0), np.maximum(high, 0)], capsize=2)
-    ax.set_xticks(x, groups, rotation=20 if len(groups) > 4 else 0)
-    ax.set_ylim(0, 1.05)
-    ax.set_title(f"{attr}: per-group metrics" + (" (95% CI)" if "ci" in report else ""))
-    ax.legend(ncol=len(CHART_METRICS), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15))
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
+    return fairness_html.bar_chart_png(report, attr)
 
 
 def render_html(report: dict) -> str:
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Fairness report</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-             "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;"
-             "padding:3px 6px;font-size:13px}.flag{color:#a40}</style></head><body>",
-             "<h1>Fairness report</h1><ul>"]
-    parts += [f"<li>{html.escape(x)}</li>" for x in _header(report)]
-    parts.append("</ul>")
-    for attr, section in report["attributes"].items():
-        png = base64.b64encode(bar_chart_png(report, attr)).decode()
-        parts.append(f"<h2>{html.escape(attr)}</h2><img src='data:image/png;base64,{png}'>")
-        parts.append("<table><tr><th>group</th>"
-                     + "".join(f"<th>{m}</th>" for m in TABLE_METRICS) + "</tr>")
-        for row in _rows(report, attr):
-            parts.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
-        parts.append("</table><table><tr><th>criterion</th><th>value</th></tr>")
-        parts += [f"<tr><td>{n}</td><td>{t}</td></tr>" for n, t in _criteria(report, attr)]
-        parts.append("</table>")
-        parts += [f"<p class='flag'>{html.escape(f)}</p>" for f in section["flags"]]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    """The self-contained HTML page (Jinja2 templates, metrics/fairness_html.py)."""
+    from fairmedia.metrics import fairness_html
+
+    return fairness_html.render_html(report)

@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from fairmedia import layout
 from fairmedia.errors import UserError
 from fairmedia.metrics.thresholds import apply_threshold
+from fairmedia.progress import progress
 from fairmedia.report.leaderboard import BLOCK
 from fairmedia.stats.paired_bootstrap import bootstrap_block
 
@@ -128,9 +129,11 @@ def bootstrap_runs(eval_table: pd.DataFrame, baseline: str, metrics: list[str], 
         tasks.append((key, runs, baseline, metrics, n_boot, seed))
     if not tasks:
         return pd.DataFrame()
+    desc = f"bootstrap ({n_boot} resamples per block)"
     if jobs > 1 and len(tasks) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            parts = list(pool.map(_block_task, tasks))
+            parts = list(progress(pool.map(_block_task, tasks), total=len(tasks), desc=desc,
+                                  unit="block"))
     else:
-        parts = [_block_task(t) for t in tasks]
+        parts = [_block_task(t) for t in progress(tasks, desc=desc, unit="block")]
     return pd.concat(parts, ignore_index=True)

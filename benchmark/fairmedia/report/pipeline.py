@@ -21,11 +21,22 @@ SIGNIFICANCE_COLUMNS = BLOCK + [
     "metric", "method", "n_seeds", "n_paired", "delta", "delta_ci_low", "delta_ci_high", "p_ttest",
     "p_ttest_adj", "p_boot", "boot_ci_low", "boot_ci_high", "p_boot_adj", "test", "p_adj",
     "significant", "note"]
+RANKS_COLUMNS = ["selection", "metric", "method", "avg_rank", "k", "n_blocks", "dropped_blocks",
+                 "friedman_chi2", "friedman_p", "iman_davenport_F", "iman_davenport_p", "cd_0.05",
+                 "cd_0.10", "wilcoxon_p", "wilcoxon_holm_p", "wilcoxon_n_pairs"]
+
+
+def ranks_note(n_blocks: int) -> str:
+    """Why ranks.csv has no rows: Friedman/Nemenyi compare methods across blocks."""
+    return ("ranks need ≥ 2 complete blocks (datasets × attributes × archs); this leaderboard "
+            f"has {n_blocks}")
 
 
 def rank_section(summary: pd.DataFrame, baseline: str, correction: str) -> tuple[pd.DataFrame,
                                                                                  dict, str]:
-    """ranks.csv rows, per-metric cross-cell results, and a Markdown section (≥ 2 blocks only)."""
+    """ranks.csv rows, per-metric cross-cell results, and a Markdown section. With fewer than 2
+    blocks the rows are none (ranks.csv keeps its header), the results are empty and the section
+    says why (``ranks_note``)."""
     frames, results, lines = [], {}, []
     for (selection, metric), part in summary.groupby(["selection", "metric"], sort=False):
         table = block_table(part, metric)
@@ -42,33 +53,35 @@ def rank_section(summary: pd.DataFrame, baseline: str, correction: str) -> tuple
                   + (f"; dropped: {', '.join(res['dropped_blocks'])}" if res["dropped_blocks"]
                      else "") + f"): average ranks {ranks}; Friedman χ² = {chi2}; "
                   f"Nemenyi CD(0.05) = {cd05}."]
-    text = ""
-    if lines:
-        text = "\n## Ranks across blocks (1 = best)\n\n" + "\n".join(lines) + "\n"
+    if not lines:
+        note = ranks_note(summary.groupby(BLOCK[:3]).ngroups)
+        lines = [note[0].upper() + note[1:] + "."]
+    text = "\n## Ranks across blocks (1 = best)\n\n" + "\n".join(lines) + "\n"
     ranks = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return ranks, results, text
+    return ranks.reindex(columns=RANKS_COLUMNS), results, text
 
 
 def write_figures(out: Path, long: pd.DataFrame, groups: pd.DataFrame, results: dict,
                   selection: str, baseline: str) -> list[Path]:
-    paths = []
+    """CD diagrams (per ranked metric), one Pareto plot per dataset and per-group AUC bars per
+    block, each as ``.png`` and ``.pdf`` (report/figures.py); returns every path written."""
+    paths: list[Path] = []
     for metric, res in results.items():
         ranks = pd.Series(res["avg_ranks"], dtype=float)
         cd = res["cd"]["0.05"]
-        title = (f"{metric} — selection {selection}: N = {res['n_blocks']}, k = {res['k']}, "
-                 "Nemenyi α = 0.05")
-        paths.append(figures.cd_diagram(ranks, float("nan") if cd is None else cd, title,
-                                        out / f"cd_{figures.safe_name(metric)}.png"))
-    means = long.groupby(BLOCK[:3] + ["method", "metric"], as_index=False)["value"].mean()
-    for dataset in sorted(means["dataset"].unique()):
-        p = figures.pareto_plot(means, dataset, out / f"pareto_{figures.safe_name(dataset)}.png",
-                                baseline=baseline)
-        if p:
-            paths.append(p)
+        title = f"{metric} — selection {selection}: N = {res['n_blocks']} blocks, k = {res['k']}"
+        paths += figures.cd_diagram(ranks, float("nan") if cd is None else cd, title,
+                                    out / f"cd_{figures.safe_name(metric)}", baseline)
+    # Per-seed values → mean and std over seeds, so the Pareto plot can draw error bars.
+    stats = long.groupby(BLOCK[:3] + ["method", "metric"], as_index=False)["value"].agg(
+        mean="mean", std="std")
+    for dataset in sorted(stats["dataset"].unique()):
+        paths += figures.pareto_plot(stats, dataset, out / f"pareto_{figures.safe_name(dataset)}",
+                                     baseline=baseline) or []
     for (dataset, attribute, arch), part in groups.groupby(BLOCK[:3]):
-        name = figures.safe_name(f"groups_{dataset}_{attribute}_{arch}") + ".png"
-        paths.append(figures.group_auc_bars(part, f"{dataset} · {attribute} · {arch} · "
-                                            f"selection {selection}", out / name, baseline))
+        stem = out / figures.safe_name(f"groups_{dataset}_{attribute}_{arch}")
+        paths += figures.group_auc_bars(part, f"{dataset} · {attribute} · {arch} · selection "
+                                        f"{selection}", stem, baseline)
     return paths
 
 
@@ -102,7 +115,9 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     sig.reindex(columns=SIGNIFICANCE_COLUMNS).to_csv(out / "significance.csv", index=False)
     ranks, results, rank_md = rank_section(summary, baseline, correction)
     ranks.to_csv(out / "ranks.csv", index=False)
-    (out / "ranks.json").write_text(json.dumps(results, indent=1))
+    # An empty {} read as "nothing ranked, no reason given": say why instead.
+    stored = results or {"note": ranks_note(summary.groupby(BLOCK[:3]).ngroups)}
+    (out / "ranks.json").write_text(json.dumps(stored, indent=1, ensure_ascii=False))
     markdown = to_markdown(summary, baseline, correction, alpha,
                            title=f"Leaderboard — selection: {selection}") + rank_md
     (out / "leaderboard.md").write_text(markdown)

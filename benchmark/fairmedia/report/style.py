@@ -53,11 +53,20 @@ def group_colors(n: int) -> list[str]:
 
 
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
-    """Write ``stem.png`` (``DPI``) and ``stem.pdf``; close the figure; return both paths."""
+    """Write ``stem.png`` (``DPI``) and ``stem.pdf``; close the figure; return both paths.
+
+    ``stem`` may end in ``.png``/``.pdf`` (it is dropped); any other dot stays part of the name
+    (``pareto_synth.v2`` → ``pareto_synth.v2.png``), which ``Path.with_suffix`` would cut."""
+    stem = Path(stem)
+    if stem.suffix.lower() in {f".{f}" for f in FORMATS}:
+        stem = stem.with_suffix("")
     paths = []
     for fmt in FORMATS:
-        path = stem.with_suffix(f".{fmt}")
-        fig.savefig(path, dpi=DPI, metadata={"CreationDate": None} if fmt == "pdf" else None)
+        path = stem.with_name(f"{stem.name}.{fmt}")
+        # RC again here: savefig.bbox and pdf.fonttype are read when saving, not when drawing.
+        # No creation date in the PDF: the same data give byte-identical files.
+        with plt.rc_context(RC):
+            fig.savefig(path, dpi=DPI, metadata={"CreationDate": None} if fmt == "pdf" else None)
         paths.append(path)
     plt.close(fig)
     return paths

@@ -80,7 +80,8 @@ class TrainConfig:
         help="use the K-th random hyperparameter configuration instead of the defaults")
     pretrained: str = option("none", help="none | imagenet | PATH of a weights file", config=True)
     # Where the run computes is not what it computes: a run resumed on another device is the same.
-    device: str = option("cpu", help=DEVICE_NAMES, identity=False, config=True, pattern=DEVICE_PATTERN)
+    device: str = option("auto", help=f"{DEVICE_NAMES}; auto: CUDA when available, else CPU",
+                         identity=False, config=True, pattern=DEVICE_PATTERN)
     num_workers: int = option(0, help="data-loading worker processes", identity=False,
                               speed_only=True, config=True, resource="loader_workers")
     threads: int | None = option(

@@ -1,15 +1,20 @@
 """Check a ``--device`` name before any data is loaded.
 
 Accepted: ``cpu``, ``cuda``, ``cuda:N`` (N a GPU index on this machine), ``mps`` and ``auto``
-(CUDA when available, else CPU). The training loop resolves the name (``loop._resolve_device``);
-this only makes a typo such as ``gpu0`` a one-line error instead of torch's traceback.
+(CUDA when available, else CPU; the default). :func:`check_device` makes a typo such as ``gpu0``
+or ``cuda`` on a machine without CUDA a one-line error instead of torch's traceback;
+:func:`resolve_device` turns the name into the device a run uses and says why, for its log.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from fairmedia.errors import UserError
+
+if TYPE_CHECKING:
+    import torch
 
 DEVICE_NAMES = "cpu, cuda, cuda:N (N = GPU index), mps, auto"
 DEVICE_PATTERN = r"(cpu|auto|mps|cuda(:[0-9]+)?)"  # the config schema states the same
@@ -35,3 +40,24 @@ def check_device(name: str) -> str:
         raise UserError("--device 'mps': Apple's Metal backend is not available on this machine; "
                         "use --device cpu (or auto)")
     return name
+
+
+def resolve_device(name: str) -> tuple[torch.device, str]:
+    """The device ``name`` stands for on this machine, and a log line naming it and why
+    (``auto``: CUDA when torch sees a GPU, else the CPU)."""
+    import torch
+
+    check_device(name)
+    if name == "auto":
+        if torch.cuda.is_available():
+            device = torch.device("cuda")
+            why = "--device auto: CUDA is available"
+        else:
+            device = torch.device("cpu")
+            why = "--device auto: no CUDA device on this machine"
+    else:
+        device, why = torch.device(name), f"--device {name}"
+    shown = device.type if device.index is None else f"{device.type}:{device.index}"
+    if device.type == "cuda":
+        shown += f" ({torch.cuda.get_device_name(device)})"
+    return device, f"device {shown} ({why})"

@@ -35,6 +35,7 @@ from fairmedia.models.registry import build_model
 from fairmedia.training import accelerate, outputs
 from fairmedia.training.checkpoint import DamagedCheckpoint, load_checkpoint, save_atomic
 from fairmedia.training.config import TrainConfig
+from fairmedia.training.devices import resolve_device
 
 
 def _groups(prepared: PreparedDataset, attribute: str) -> tuple[np.ndarray, list[str]]:
@@ -84,14 +85,6 @@ def _train_inputs(dataset: PreparedImageDataset, batch_size: int, steps: int,
                 break
             yield accel.to_device(x)
     return batches
-
-
-def _resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError(f"device {name!r} requested but CUDA is not available; use device: cpu")
-    return torch.device(name)
 
 
 @torch.no_grad()
@@ -183,11 +176,16 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
     hp = resolve_hparams(cfg.method, cfg.hparams, sample_seed=cfg.hparam_sample)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = _resolve_device(cfg.device)
+    device, device_line = resolve_device(cfg.device)
     torch.use_deterministic_algorithms(device.type == "cpu", warn_only=True)
     accel = accelerate.resolve(device, amp=cfg.amp, channels_last=cfg.channels_last,
                                compile=cfg.compile, pin_memory=cfg.pin_memory,
                                spatial_dims=prepared.spatial_dims, log=log)
+    tag = f"[{cfg.method} {cfg.arch} {cfg.attribute} seed{cfg.seed}]"
+    # Where and in which precision a run computes, first in its log: a GPU node that silently
+    # trains on the CPU, or an AMP run in fp32, is seen before the first epoch ends.
+    precision = f"{accel.describe()['amp']} autocast (AMP)" if accel.amp_dtype else "fp32"
+    log(f"{tag} {device_line}; precision {precision}")
 
     groups, group_names = _groups(prepared, cfg.attribute)
     train_rows = prepared.indices("train")
@@ -247,7 +245,6 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
     if start_epoch == 0:
         clear_run_outputs(out)
 
-    tag = f"[{cfg.method} {cfg.arch} {cfg.attribute} seed{cfg.seed}]"
     for epoch in range(start_epoch, cfg.epochs):
         te = time.time()
         gen = torch.Generator().manual_seed(cfg.seed * 100_003 + epoch)
@@ -297,19 +294,34 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
             f"val AUC {row['val_auc']:.3f}  {worst_txt}  {row['seconds']:.1f}s")
         sys.stdout.flush()
 
-    _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0, identity)
+    selected = _finish(cfg, prepared, eval_rows, scores, history, hp, accel, t0, identity)
+    log(summary_line(tag, cfg.epochs, start_epoch, selected, time.time() - t0, out))
     return out
+
+
+def summary_line(tag: str, epochs: int, resumed_after: int, selected: tuple[str, dict[str, int]],
+                 seconds: float, out: Path) -> str:
+    """The run's last log line: epochs, the epoch each model-selection criterion chose, time."""
+    attribute, epochs_by = selected
+    chosen = ", ".join(f"{c} {e + 1}" for c, e in epochs_by.items())
+    resumed = f", resumed after epoch {resumed_after}" if resumed_after else ""
+    return (f"{tag} done: {epochs} epochs{resumed}; selected epoch (by val, {attribute}): "
+            f"{chosen}; {seconds:.1f}s; outputs in {out}")
 
 
 def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, scores: np.ndarray,
             history: list[dict[str, Any]], hp: dict[str, Any], accel: accelerate.Acceleration,
-            t0: float, identity: str) -> None:
+            t0: float, identity: str) -> tuple[str, dict[str, int]]:
+    """Write the run's outputs; return the selection attribute and the epoch (0-based) each
+    criterion selects for it."""
     out = Path(cfg.out)
     candidates = outputs.candidate_epochs(history)
     keep: set[int] = set()
+    selected: dict[str, dict[str, int]] = {}
     for attr in prepared.attributes or ["any"]:
-        keep.update(outputs.selected_epochs(prepared, eval_rows, scores, attr,
-                                            candidates=candidates).values())
+        selected[attr] = outputs.selected_epochs(prepared, eval_rows, scores, attr,
+                                                 candidates=candidates)
+        keep.update(selected[attr].values())
     for path in (out / layout.WEIGHTS).glob("epoch*.pt"):
         if layout.weights_epoch(path) not in keep:  # only epochs some criterion selects are kept
             path.unlink()
@@ -337,3 +349,4 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
     }
     outputs.write_run_json(out, info)
     shutil.rmtree(out / "tmp", ignore_errors=True)
+    return sel_attr, selected.get(sel_attr) or next(iter(selected.values()))

@@ -14,8 +14,6 @@ import hashlib
 import os
 import posixpath
 import shutil
-import sys
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -26,6 +24,7 @@ from PIL import Image
 
 from fairmedia.data.prepared import ImageArrayWriter
 from fairmedia.errors import UserError
+from fairmedia.progress import progress
 
 CHUNK = 256  # rows per task: large enough to amortise process overhead, small for smooth progress
 
@@ -121,21 +120,6 @@ def _fingerprint(paths: list[str], size: int, channels: int) -> str:
     return h.hexdigest()
 
 
-class _Progress:
-    def __init__(self, total: int, done: int):
-        self.total, self.done, self.start, self.last = total, done, time.perf_counter(), 0.0
-
-    def step(self, n: int) -> None:
-        self.done += n
-        now = time.perf_counter()
-        if now - self.last > 0.5 or self.done == self.total:
-            rate = self.done / max(now - self.start, 1e-9)
-            print(f"\r  images {self.done}/{self.total} ({rate:.0f}/s)", end="", file=sys.stderr, flush=True)
-            self.last = now
-        if self.done == self.total:
-            print(file=sys.stderr)
-
-
 def decode_images(
     root: Path,
     out: Path,
@@ -157,7 +141,8 @@ def decode_images(
         if str(saved["fingerprint"]) == fingerprint and len(saved["done"]) == len(paths):
             done = saved["done"].copy()
     todo = np.flatnonzero(~done)
-    progress = _Progress(len(paths), int(done.sum()))
+    # A resumed prepare starts the bar at the rows already done, so its rate and ETA are right.
+    bar = progress(total=len(paths), initial=int(done.sum()), desc="  images", unit="img")
     failures: dict[int, str] = {}
     writer.array.flush()
     check_free_space(writer.partial)
@@ -174,7 +159,7 @@ def decode_images(
                 bad = dict(fut.result())
                 failures.update(bad)
                 done[[r for r in rows if r not in bad]] = True
-                progress.step(len(rows))
+                bar.update(len(rows))
                 if i % 16 == 15:  # checkpoint the done-mask now and then, atomically
                     _save_progress(progress_file, fingerprint, done)
     except BrokenProcessPool:
@@ -183,6 +168,7 @@ def decode_images(
                           str(writer.partial)) from None
         raise
     finally:  # also when interrupted: the next run resumes from here
+        bar.close()
         writer.array.flush()
         _save_progress(progress_file, fingerprint, done)
     if len(paths) and len(failures) > max_bad_fraction * len(paths):

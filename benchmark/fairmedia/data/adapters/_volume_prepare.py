@@ -15,7 +15,6 @@ per-axis factors for anisotropic scans directly, and is deterministic. The card'
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from fairmedia.data.adapters._volume_io import read_volume
 from fairmedia.data.prepared import ImageArrayWriter
 from fairmedia.data.transforms import intensity
 from fairmedia.errors import UserError
+from fairmedia.progress import progress
 
 ROWS_PER_TASK = 4  # volumes are large: small tasks keep every worker busy to the end
 
@@ -132,11 +132,12 @@ def decode_volumes(root: Path, out: Path, paths: list[str], *, image: dict[str, 
             for s in range(0, len(paths), ROWS_PER_TASK)
             for s2 in [min(s + ROWS_PER_TASK, len(paths))]
         ]
-        for done, fut in enumerate(as_completed(futures), start=1):
-            failures.update(dict(fut.result()))
-            print(f"\r  volumes {min(done * ROWS_PER_TASK, len(paths))}/{len(paths)}", end="",
-                  file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+        sizes = {fut: min(ROWS_PER_TASK, len(paths) - s)
+                 for fut, s in zip(futures, range(0, len(paths), ROWS_PER_TASK))}
+        with progress(total=len(paths), desc="  volumes", unit="vol") as bar:
+            for fut in as_completed(futures):
+                failures.update(dict(fut.result()))
+                bar.update(sizes[fut])
     max_bad = float(image.get("max_bad_fraction", 0.01))
     if len(paths) and len(failures) > max_bad * len(paths):
         row = min(failures)
