@@ -89,6 +89,26 @@ def figure_outputs():
     return [f"{LEADERBOARD_DIR}/{safe_name(n)}.{ext}" for n in sorted(names) for ext in ("png", "pdf")]
 
 
+# Every output shown in `snakemake --report` has a caption in workflow/report/ (paths relative
+# to the rules files, which live beside this one).
+_CAPTION = "../report/{}.rst"
+
+
+def figure_caption(path):
+    """The caption of a figure, from its kind (the file name's prefix)."""
+    kind = Path(path).name.split("_", 1)[0]
+    return _CAPTION.format(f"figure_{kind}" if kind in ("cd", "pareto", "groups") else "figure")
+
+
+# One self-contained page over every selection's table (docs/contracts.md, contract 5); it is
+# also the report's first item, so `snakemake --report` shows the leaderboard itself.
+def leaderboard_html_targets():
+    targets = [f"{layout.LEADERBOARD}/index.html"]
+    if grid.transfer_leaderboard_targets(config):
+        targets.append(f"{layout.TRANSFER_LEADERBOARD}/index.html")
+    return targets
+
+
 def print_leaderboards():
     """In-distribution tables, then the out-of-distribution ones when the config has transfers."""
     for path in [Path(t) for t in leaderboard_targets()] + [

@@ -1,14 +1,7 @@
 # Leaderboard (docs/contracts.md, contract 5): tables, tests and figures per model-selection
 # criterion. The transfer leaderboard (transfer.smk) is this rule with other inputs and outputs.
-# Every output shown in `snakemake --report` has a caption in workflow/report/.
-
-_CAPTION = "../report/{}.rst"
-
-
-def figure_caption(path):
-    """The caption of a figure, from its kind (the file name's prefix)."""
-    kind = Path(path).name.split("_", 1)[0]
-    return _CAPTION.format(f"figure_{kind}" if kind in ("cd", "pareto", "groups") else "figure")
+# Every output shown in `snakemake --report` has a caption in workflow/report/ (the
+# caption helpers are in common.smk: `snakemake --lint` wants rules and functions apart).
 
 
 rule leaderboard:
@@ -52,13 +45,7 @@ rule leaderboard:
         "../scripts/leaderboard.py"
 
 
-# One self-contained page over every selection's table (docs/contracts.md, contract 5); it is
-# also the report's first item, so `snakemake --report` shows the leaderboard itself.
-def leaderboard_html_targets():
-    targets = [f"{layout.LEADERBOARD}/index.html"]
-    if grid.transfer_leaderboard_targets(config):
-        targets.append(f"{layout.TRANSFER_LEADERBOARD}/index.html")
-    return targets
+# One self-contained page over every selection's table (docs/contracts.md, contract 5).
 
 
 rule leaderboard_html:
@@ -69,12 +56,14 @@ rule leaderboard_html:
                category="Leaderboard", subcategory="HTML leaderboard",
                labels={"page": "all selections"}),
     params:
-        folder=layout.LEADERBOARD,
+        folder=lambda wc, output: str(Path(output[0]).parent),  # layout.LEADERBOARD
         title="FairMedIA leaderboard",
         baseline=config["baseline"],
         correction=config["leaderboard"]["correction"],
     log:
         layout.log_file("leaderboard", "html"),
+    conda:
+        "../envs/fairmedia.yaml"
     resources:
         mem_mb=2000,
         runtime=10,

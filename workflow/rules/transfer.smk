@@ -100,7 +100,7 @@ use rule leaderboard_html as transfer_leaderboard_html with:
                category="Transfer leaderboard", subcategory="HTML leaderboard",
                labels={"page": "all selections"}),
     params:
-        folder=layout.TRANSFER_LEADERBOARD,
+        folder=lambda wc, output: str(Path(output[0]).parent),  # layout.TRANSFER_LEADERBOARD
         title="FairMedIA transfer leaderboard (source → target)",
         baseline=config["baseline"],
         correction=config["leaderboard"]["correction"],
