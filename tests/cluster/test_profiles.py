@@ -85,15 +85,6 @@ def test_slurm_profile_retries_and_requeues():
     assert settings["retries"] >= 1 and settings["slurm-requeue"] is True
 
 
-def test_lint_reports_only_the_conda_container_advice(tmp_path):
-    res = _snakemake("--lint", "--configfile", str(REPO / "config" / "config.yaml"), cwd=tmp_path)
-    text = res.stdout + res.stderr
-    lints = re.findall(r"^\s+\* (.+?):?$", text, flags=re.M)
-    assert lints, "expected at least the per-rule conda/container advice"
-    other = [lint for lint in lints if "conda environment or container" not in lint]
-    assert not other, other
-
-
 def test_plain_snakemake_in_the_repository_loads_the_default_profile():
     """`snakemake --cores 2` from the repository root, no other flag (here a dry run): Snakemake
     looks for profiles/default beside the Snakefile, which is the local profile."""
