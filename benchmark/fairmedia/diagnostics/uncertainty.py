@@ -207,7 +207,7 @@ def uncertainty_report(
     return {
         "source": source, "attribute": attribute, "alpha": alpha,
         "n_val": int(is_val.sum()), "n_test": int(is_test.sum()),
-        "n_missing_attribute": int((ct < 0).sum()),
+        "n_test_missing_attribute": int((ct < 0).sum()),
         "threshold": {"rule": str(rule), "value": t, "fitted_on": "val"},
         "conformal": {"score": "LAC: 1 - p(true class)", "library": "MAPIE SplitConformalClassifier",
                       "marginal": marginal, "mondrian": mondrian},
