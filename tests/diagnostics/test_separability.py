@@ -51,10 +51,15 @@ def test_auc_rises_with_visibility(runs: dict[float, tuple[Path, dict]]) -> None
 @pytest.mark.parametrize("v", VISIBILITY)
 def test_auc_is_sklearn_on_saved_scores(runs: dict[float, tuple[Path, dict]], v: float) -> None:
     path, result = runs[v]
-    scores = pd.read_parquet(scores_path(path))
+    saved = pd.read_parquet(scores_path(path))
     assert result["scores"] == scores_path(path).name
-    expected = roc_auc_score(scores["sex"] == result["groups"][1], scores[f"p_{result['groups'][1]}"])
+    g1 = result["groups"][1]
+    scores, val = saved[saved["split"] == "test"], saved[saved["split"] == "val"]
+    expected = roc_auc_score(scores["sex"] == g1, scores[f"p_{g1}"])
     assert result["auc"] == pytest.approx(expected, abs=1e-12)
+    # the saved val scores are the selected epoch's: the test scores come from the same model
+    assert result["val_auc"] == pytest.approx(roc_auc_score(val["sex"] == g1, val[f"p_{g1}"]),
+                                              abs=1e-12)
     low, high = result["ci"]
     assert low <= result["auc"] <= high and low < high or result["auc"] == 1.0
     test = load_prepared(path.with_suffix("")).metadata.query("split == 'test'")
@@ -89,7 +94,7 @@ def test_three_groups_ovr_macro(tmp_path: Path) -> None:
     assert main(["separability", "--prepared", str(data), "--attribute", "site", "--epochs", "2",
                  "--bootstrap", "100", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
-    scores = pd.read_parquet(scores_path(out))
+    scores = pd.read_parquet(scores_path(out)).query("split == 'test'")
     probs = scores[[f"p_{g}" for g in result["groups"]]].to_numpy()
     expected = roc_auc_score(scores["site"], probs, multi_class="ovr", average="macro",
                              labels=result["groups"])

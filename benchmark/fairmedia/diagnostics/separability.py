@@ -35,7 +35,7 @@ SPLITS = ("train", "val", "test")
 
 
 def scores_path(out: str | Path) -> Path:
-    """Where the per-row test scores go: ``FILE.scores.parquet`` beside ``FILE.json``."""
+    """Where the per-row val and test scores go: ``FILE.scores.parquet`` beside ``FILE.json``."""
     out = Path(out)
     return out.with_name(out.stem + ".scores.parquet")
 
@@ -120,7 +120,7 @@ def run_separability(prepared_dir: str | Path, attribute: str, out: str | Path, 
                for s in ("val", "test")}
 
     history: list[dict[str, float]] = []
-    best: tuple[float, int, dict[str, Any], np.ndarray] | None = None
+    best: tuple[float, int, dict[str, Any]] | None = None
     for epoch in progress(range(epochs), total=epochs, desc="separability", unit="epoch"):
         gen = torch.Generator().manual_seed(seed * 100_003 + epoch)
         loader = DataLoader(train_ds, batch_size=batch_size, shuffle=True, generator=gen,
@@ -137,11 +137,13 @@ def run_separability(prepared_dir: str | Path, attribute: str, out: str | Path, 
         history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "val_auc": val_auc})
         log(f"  epoch {epoch + 1}/{epochs}  loss {history[-1]['loss']:.4f}  val AUC {val_auc:.3f}")
         if best is None or val_auc > best[0]:  # first best epoch wins ties
-            best = (val_auc, epoch, {n: p.detach().clone() for n, p in model.state_dict().items()},
-                    val_probs)
+            best = (val_auc, epoch, {n: p.detach().clone() for n, p in model.state_dict().items()})
     assert best is not None  # epochs >= 1 is checked by the command
     model.load_state_dict(best[2])
     test_probs = _predict(model, loaders["test"], dev)
+    # rescored from the restored weights (not the copy kept at selection), so the saved val AUC
+    # proves the test scores come from the selected epoch's model
+    val_probs = _predict(model, loaders["val"], dev)
     test_codes = codes[rows["test"]]
     auc = float(ovr_auc(test_codes, test_probs, k)[0])
 
@@ -155,11 +157,15 @@ def run_separability(prepared_dir: str | Path, attribute: str, out: str | Path, 
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    scores = pd.DataFrame({"sample_id": meta["sample_id"].to_numpy(),
-                           "patient_id": meta["patient_id"].to_numpy(),
-                           attribute: [names[c] for c in test_codes], "code": test_codes})
+    # val rows too (of the selected epoch), so both the selection and the estimate can be checked
+    both = np.concatenate([rows["val"], rows["test"]])
+    probs = np.concatenate([val_probs, test_probs])
+    scores = pd.DataFrame({"split": prepared.metadata["split"].to_numpy()[both],
+                           "sample_id": prepared.metadata["sample_id"].to_numpy()[both],
+                           "patient_id": prepared.metadata["patient_id"].to_numpy()[both],
+                           attribute: [names[c] for c in codes[both]], "code": codes[both]})
     for c, name in enumerate(names):
-        scores[f"p_{name}"] = test_probs[:, c]
+        scores[f"p_{name}"] = probs[:, c]
     scores_file = scores_path(out)
     scores.to_parquet(scores_file, index=False)
     split = prepared.metadata["split"].to_numpy()
