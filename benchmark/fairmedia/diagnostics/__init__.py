@@ -1,0 +1,1 @@
+"""Diagnostics of where unfairness comes from (docs/diagnostics.md)."""
