@@ -94,10 +94,14 @@ def selection_pairs(rows: pd.DataFrame, metric: str, selections: list[str]) -> p
     return pd.concat([table, avg], ignore_index=True).reindex(columns=COLUMNS)
 
 
-def resample_means(values: dict[str, np.ndarray], rng: np.random.Generator) -> pd.Series:
+def resample_means(values: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
     """One bootstrap replicate: per method, its seeds drawn with replacement, then the mean."""
-    return pd.Series({m: float(rng.choice(v, size=v.size, replace=True).mean())
-                      for m, v in values.items()})
+    return np.array([rng.choice(v, size=v.size, replace=True).mean() for v in values])
+
+
+def _top(means: np.ndarray, higher: bool) -> frozenset[int]:
+    best = means.max() if higher else means.min()
+    return frozenset(np.flatnonzero(means == best).tolist())
 
 
 def seed_bootstrap(rows: pd.DataFrame, metric: str, selections: list[str], n_boot: int = 200,
@@ -112,21 +116,23 @@ def seed_bootstrap(rows: pd.DataFrame, metric: str, selections: list[str], n_boo
     out = []
     groups = list(rows[rows["selection"].isin(selections)].groupby(BLOCK + ["selection"], sort=True))
     for key, g in progress(groups, total=len(groups), desc="seed bootstrap", unit="block"):
-        values = {m: s["value"].to_numpy(float) for m, s in g.groupby("method")}
-        full = pd.Series({m: v.mean() for m, v in values.items()})
-        top = top_methods(full, higher)
+        # Plain arrays in a fixed method order: scipy on arrays is ~5x faster than via Series.
+        names, values = zip(*[(m, s["value"].to_numpy(float)) for m, s in g.groupby("method")])
+        full = np.array([v.mean() for v in values])
+        top = _top(full, higher)
         taus, changed = [], []
         for _ in range(n_boot):
-            rep = resample_means(values, rng)
-            taus.append(tau(full, rep)[0])
-            changed.append(top_methods(rep, higher) != top)
+            rep = resample_means(list(values), rng)
+            taus.append(kendalltau(full, rep, variant="b").statistic if len(full) > 1 else np.nan)
+            changed.append(_top(rep, higher) != top)
         taus_arr = np.asarray(taus)
         finite = taus_arr[np.isfinite(taus_arr)]
         lo, med, hi = (np.quantile(finite, [0.025, 0.5, 0.975]) if finite.size
                        else (np.nan, np.nan, np.nan))
         out.append(dict(zip(BLOCK + ["selection_a"], key), analysis="seed_bootstrap",
                         metric=metric, n_methods=len(values), n_boot=n_boot, tau=med, tau_low=lo,
-                        tau_high=hi, top_a=_label(top), top_change=float(np.mean(changed))))
+                        tau_high=hi, top_a=_label(frozenset(names[i] for i in top)),
+                        top_change=float(np.mean(changed))))
     table = pd.DataFrame(out, columns=COLUMNS)
     if table.empty:
         return table
