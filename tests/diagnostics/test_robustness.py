@@ -159,3 +159,15 @@ def test_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     # Without --selections, one rule is fine: only the seed bootstrap and power are reported.
     assert main(["robustness", "--runs", str(one), "--metric", "auc", "--n-boot", "5",
                  "--out", str(tmp_path / "o")]) == 0
+
+
+def test_power_constant_difference_has_no_estimate() -> None:
+    long = long_table({("d", "overall", "erm"): [0.80, 0.82, 0.78],
+                       ("d", "overall", "same"): [0.80, 0.82, 0.78]})
+    sig = pd.DataFrame([dict(dataset="d", attribute="sex", arch="cnn", selection="overall",
+                             metric="auc_worst", method="same", boot_ci_low=0.0, boot_ci_high=0.0)])
+    row = power_table(long, "auc_worst", significance=sig).iloc[0]
+    assert np.isnan(row["mdd_seed"]) and np.isnan(row["mdd_boot"])
+    assert row["detectable"] is None
+    assert row["note"] == ("paired differences constant: no seed estimate; "
+                           "bootstrap CI of zero width: no estimate")

@@ -84,7 +84,14 @@ def power_table(rows: pd.DataFrame, metric: str, baseline: str = "erm",
             low, high = boot.get((*key, method), (np.nan, np.nan))
             se = boot_se(low, high)
             mdd_boot = mdd_z(se, a, power)
-            note = "" if paired.n >= 2 else f"{paired.n} paired seed(s): no seed estimate"
+            notes = [] if paired.n >= 2 else [f"{paired.n} paired seed(s): no seed estimate"]
+            # A zero spread (e.g. post-processing that leaves AUC as the baseline's) gives
+            # MDΔ = 0, which would call any effect "detectable"; it is no estimate at all.
+            if paired.std_diff == 0:
+                mdd_seed, notes = np.nan, notes + ["paired differences constant: no seed estimate"]
+            if se == 0:
+                mdd_boot, notes = np.nan, notes + ["bootstrap CI of zero width: no estimate"]
+            note = "; ".join(notes)
             det_seed = bool(abs(effect) >= mdd_seed) if np.isfinite(mdd_seed) else None
             det_boot = bool(abs(effect) >= mdd_boot) if np.isfinite(mdd_boot) else None
             out.append(dict(zip(TABLE[:4], key), metric=metric, method=method, n_paired=paired.n,

@@ -42,6 +42,13 @@ def robustness_markdown(pairs: pd.DataFrame | None, boot: pd.DataFrame, metric: 
     return "\n".join(lines)
 
 
+def _count(s: pd.Series) -> str:
+    """``k/m`` cells detectable among those with an estimate, and how many have none."""
+    known = s.dropna().astype(bool)
+    rest = len(s) - len(known)
+    return f"{int(known.sum())}/{len(known)}" + (f" ({rest} no estimate)" if rest else "")
+
+
 def power_markdown(power: pd.DataFrame, baseline: str) -> str:
     if power.empty:
         return ""
@@ -49,7 +56,7 @@ def power_markdown(power: pd.DataFrame, baseline: str) -> str:
     lines = [f"# Power: minimum detectable Δ vs {baseline}", ""]
     summary = power.groupby(["dataset", "attribute", "arch", "selection"], sort=True).agg(
         n=("n_paired", "median"), mdd_seed=("mdd_seed", "median"), mdd_boot=("mdd_boot", "median"),
-        detectable=("detectable", lambda s: f"{int(s.fillna(False).astype(bool).sum())}/{len(s)}"))
+        detectable=("detectable", _count))
     rows = [["/".join(map(str, k)), _f(r.n, 0), _f(r.mdd_seed), _f(r.mdd_boot), r.detectable]
             for k, r in summary.iterrows()]
     lines += [format_table(["block / selection", "paired seeds", "median MDΔ (seed t)",
@@ -57,5 +64,7 @@ def power_markdown(power: pd.DataFrame, baseline: str) -> str:
                            markdown=True), "",
               f"Two-sided, power {pw:g}, α = {a:g} (largest used); per-cell values in power.csv. "
               "Seed: paired t over seeds (statsmodels TTestPower); bootstrap: normal approximation "
-              "from the paired patient bootstrap's 95 % CI.", ""]
+              "from the paired patient bootstrap's 95 % CI. A cell whose paired differences "
+              "are constant (e.g. post-processing that leaves the AUC as the baseline's) has no "
+              "estimate.", ""]
     return "\n".join(lines)
