@@ -21,7 +21,8 @@ def robustness_markdown(pairs: pd.DataFrame | None, boot: pd.DataFrame, metric: 
     lines = [f"# Ranking robustness: {metric}", ""]
     if pairs is not None and not pairs.empty:
         rows = [[_block(r), f"{r.selection_a} vs {r.selection_b}", str(int(r.n_methods)),
-                 _f(r.tau), "—" if pd.isna(r.tau_p) else f"{r.tau_p:.2g}", "" if pd.isna(r.top_a) else f"{r.top_a} / {r.top_b}",
+                 _f(r.tau), "—" if pd.isna(r.tau_p) else f"{r.tau_p:.2g}",
+                 "" if pd.isna(r.top_a) else f"{r.top_a} / {r.top_b}",
                  _f(r.top_change, 2)] for _, r in pairs.iterrows()]
         lines += ["## Between selection rules", "",
                   format_table(["block", "selections", "methods", "Kendall τ-b", "p", "top-1",
