@@ -14,7 +14,7 @@ import math
 from typing import Any
 
 from fairmedia.metrics.groups import INTERSECTION_SEP
-from fairmedia.metrics.render import CHART_METRICS, MEASURE_ROWS, TABLE_METRICS
+from fairmedia.metrics.report_columns import CHART_METRICS, MEASURE_ROWS, TABLE_METRICS
 from fairmedia.templates import data_uri, render
 
 # Okabe–Ito (report/style.py); TPR and FPR get the blue/orange pair that stays distinct under

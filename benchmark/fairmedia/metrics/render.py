@@ -5,9 +5,7 @@ The HTML is self-contained (charts embedded as PNG data URIs) so an auditor can 
 
 from __future__ import annotations
 
-TABLE_METRICS = ["n", "n_pos", "auc", "acc", "tpr", "fpr", "ppv", "selection_rate", "ece", "bce"]
-CHART_METRICS = ["auc", "acc", "tpr", "fpr", "selection_rate"]
-MEASURE_ROWS = ["gap", "ratio", "ser", "std", "nr", "worst", "best"]
+from fairmedia.metrics.report_columns import CHART_METRICS, MEASURE_ROWS, TABLE_METRICS  # noqa: F401
 
 
 def _fmt(value: object) -> str:
