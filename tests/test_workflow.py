@@ -3,6 +3,7 @@ run of a tiny config that ends with the leaderboard."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -114,6 +115,13 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     # A rerun has nothing to do: finished runs are never retrained.
     again = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # A missing figure (e.g. the PDF beside a PNG of an older version) redraws the leaderboard,
+    # and only that: no run is retrained or re-evaluated.
+    (tmp_path / "results/leaderboard/overall/groups_tiny_sex_cnn-small.pdf").unlink()
+    redraw = snakemake(tmp_path, "--cores", "2", "--configfile", str(path), "-n")
+    planned = redraw.stdout + redraw.stderr
+    assert re.search(r"^leaderboard\s+1$", planned, flags=re.M), planned[-2000:]
+    assert not re.search(r"^(train|evaluate)\s+\d+$", planned, flags=re.M), planned[-2000:]
 
     # Publishing the table and re-running one of its cells elsewhere gives identical numbers.
     from fairmedia.report.publish import publish

@@ -71,7 +71,15 @@ LEADERBOARD_DIR = layout.leaderboard_dir()
 
 
 def leaderboard_targets():
-    return [f"{layout.leaderboard_dir(s)}/leaderboard.md" for s in SELECTIONS]
+    """Each selection's Markdown table and its declared figures. The figures are requested too
+    because Snakemake reruns a job only for the outputs a target asks for: without them a
+    leaderboard whose figure is missing (a PDF beside a PNG made by an older version, or a
+    deleted file) would never be redrawn."""
+    targets = []
+    for s in SELECTIONS:
+        targets.append(f"{layout.leaderboard_dir(s)}/leaderboard.md")
+        targets += [f.replace("{selection}", s) for f in figure_outputs()]
+    return targets
 
 
 def figure_outputs():
@@ -111,9 +119,9 @@ def leaderboard_html_targets():
 
 def print_leaderboards():
     """In-distribution tables, then the out-of-distribution ones when the config has transfers."""
-    for path in [Path(t) for t in leaderboard_targets()] + [
-        Path(t) for t in grid.transfer_leaderboard_targets(config) if t.endswith(".md")
-    ]:
+    tables = [t for t in leaderboard_targets() + grid.transfer_leaderboard_targets(config)
+              if t.endswith(".md")]
+    for path in map(Path, tables):
         if path.exists():
             print(f"\n{path}:\n\n{path.read_text()}")
 
