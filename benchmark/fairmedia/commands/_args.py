@@ -9,6 +9,23 @@ from pathlib import Path
 from fairmedia.errors import UserError
 
 
+def add_column_arguments(p: argparse.ArgumentParser, *, patient: bool, split_optional: bool) -> None:
+    """``--label-col``, ``--score-col``, ``--split-col`` (and ``--patient-col``) for commands that
+    read a predictions table; their defaults are the names ``fairmedia evaluate`` expects."""
+    p.add_argument("--label-col", default="y", metavar="COL",
+                   help="column of the 0/1 true label (default: %(default)s)")
+    p.add_argument("--score-col", default="score", metavar="COL",
+                   help="column of the probability of class 1 (default: %(default)s)")
+    if patient:
+        p.add_argument("--patient-col", default="patient_id", metavar="COL",
+                       help="column of patient ids, the bootstrap's resampling unit; optional "
+                            "under its default name (default: %(default)s)")
+    optional = "; optional under its default name" if split_optional else ""
+    p.add_argument("--split-col", default="split", metavar="COL",
+                   help="column of train/val/test (threshold fitted on val, test evaluated)"
+                        f"{optional} (default: %(default)s)")
+
+
 def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:
     """``["k=v", ...]`` from a repeatable option into a dict; a malformed or repeated key is a
     clear error naming the option."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairmedia.commands._args import check_output_file
+from fairmedia.commands._args import add_column_arguments, check_output_file
 from fairmedia.errors import UserError
 
 NAME = "evaluate"
@@ -23,16 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="CSV or Parquet with a 0/1 label, a score (probability of class 1), the "
                         "attribute columns, optionally split (train|val|test), patient ids, "
                         "decision; column names as set by the --*-col options")
-    p.add_argument("--label-col", default="y", metavar="COL",
-                   help="column of the 0/1 true label (default: %(default)s)")
-    p.add_argument("--score-col", default="score", metavar="COL",
-                   help="column of the probability of class 1 (default: %(default)s)")
-    p.add_argument("--patient-col", default="patient_id", metavar="COL",
-                   help="column of patient ids, the bootstrap's resampling unit; optional under "
-                        "its default name (default: %(default)s)")
-    p.add_argument("--split-col", default="split", metavar="COL",
-                   help="column of train/val/test (threshold fitted on val, test evaluated); "
-                        "optional under its default name (default: %(default)s)")
+    add_column_arguments(p, patient=True, split_optional=True)
     p.add_argument("--attr", action="append", required=True, metavar="COL",
                    help="sensitive attribute column (repeat for several)")
     p.add_argument("--intersect", action="store_true",

@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from fairmedia.commands._args import check_output_dir
+from fairmedia.commands._args import add_column_arguments, check_output_dir
 
 NAME = "uncertainty"
 HELP = ("per-group split-conformal coverage and set size, selective prediction (deferral) and "
@@ -24,12 +24,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", default="youden",
                    help="operating point fitted on val: youden, f1, fixed:<t>, specificity:<s> "
                         "(default youden)")
-    p.add_argument("--label-col", default="y", metavar="COL",
-                   help="column of the 0/1 true label (default: %(default)s)")
-    p.add_argument("--score-col", default="score", metavar="COL",
-                   help="column of the probability of class 1 (default: %(default)s)")
-    p.add_argument("--split-col", default="split", metavar="COL",
-                   help="column of train/val/test (default: %(default)s)")
+    add_column_arguments(p, patient=False, split_optional=False)
     p.add_argument("--min-group-size", type=int, default=20, metavar="N",
                    help="groups with fewer test rows are reported but left out of the gaps")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
