@@ -26,12 +26,10 @@ Scope = tuple[str, ...]
 # What report["bootstrap"]["strata"] says (docs/metrics.md).
 STRATA = ("per reported attribute: label x that attribute's group (missing its own group); "
           "overall statistics: label")
+OVERALL: Scope = ("overall",)
 
 
-OVERALL = ("overall",)
-
-
-def scopes(groupings: list[Grouping]) -> list[tuple[tuple[str, ...], Grouping]]:
+def scopes(groupings: list[Grouping]) -> list[tuple[Scope, Grouping]]:
     """The report's resampling scopes: the overall statistics (strata = label; a one-group
     grouping stands for "no attribute") and each reported attribute or intersection (strata =
     label x that attribute's group, missing being its own group)."""
@@ -40,17 +38,16 @@ def scopes(groupings: list[Grouping]) -> list[tuple[tuple[str, ...], Grouping]]:
     return [(OVERALL, everyone)] + [(("attributes", g.name), g) for g in groupings]
 
 
-def scope_seed(seed: int, scope: tuple[str, ...]) -> list[int]:
+def scope_seed(seed: int, scope: Scope) -> list[int]:
     """A scope's own random stream: its CIs do not depend on which other scopes exist."""
     return [int(seed), zlib.crc32("/".join(scope).encode())]
 
 
-def resamplers(groupings, y_e, eval_df, source) -> dict[tuple[str, ...], ClusteredResampler]:
-    """One resampler per scope (``_scopes``): patients (rows without patient_id) drawn within
-    label x group strata of *that* scope only. Strata of all evaluated attributes jointly would
-    make a CI depend on the other attributes and, with many one-patient strata (which contribute
-    no variance; Rao & Wu 1988), shrink it. A ``UserError`` when a scope has no stratum with two
-    patients, since every resample would then be the data itself."""
+def resamplers(groupings, y_e, eval_df, source) -> dict[Scope, ClusteredResampler]:
+    """One resampler per scope (``scopes``; why per scope: the module docstring): patients (rows
+    without patient_id) drawn within label x group strata of *that* scope only. A ``UserError``
+    when a scope has no stratum with two patients, since every resample would then be the data
+    itself."""
     clusters = eval_df["patient_id"].to_numpy() if "patient_id" in eval_df.columns else None
     out = {}
     for scope, grouping in scopes(groupings):
