@@ -25,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 from fairmedia import __version__
+from fairmedia.discovery import module_literals
 from fairmedia.errors import UserError
 
 # Exit status after stdout was closed by its reader (`fairmedia ... | head`): 128 + SIGPIPE, what
@@ -70,17 +71,6 @@ class Listed:
     module: str
 
 
-def _literal(tree: ast.Module, key: str) -> Any:
-    for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == key):
-            try:
-                return ast.literal_eval(node.value)
-            except ValueError:  # not a literal (computed): the caller imports the module
-                return None
-    return None
-
-
 def _binds_run(tree: ast.Module) -> bool:
     """Whether a module's top level defines or imports a name ``run``."""
     for node in tree.body:
@@ -112,7 +102,8 @@ def _listing() -> dict[str, Listed]:
                 tree = ast.parse(f.read(), spec.origin)
             if not _binds_run(tree):
                 continue  # a helper module, not a command (as a module without run())
-            name, help_ = _literal(tree, "NAME"), _literal(tree, "HELP")
+            literals = module_literals(tree)
+            name, help_ = literals.get("NAME"), literals.get("HELP")
         if not isinstance(name, str) or not isinstance(help_, str):
             mod = importlib.import_module(module)
             if not (hasattr(mod, "NAME") and hasattr(mod, "run")):

@@ -9,8 +9,10 @@ contributes nothing; helpers that are no plug-in and would fail as one start wit
 
 from __future__ import annotations
 
+import ast
 import importlib
 from pathlib import Path
+from typing import Any
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
@@ -33,3 +35,17 @@ def import_plugins(package: str) -> None:
     """Import every plug-in module of ``package``; importing a module registers what it defines."""
     for name in plugin_names(package):
         importlib.import_module(f"{package}.{name}")
+
+
+def module_literals(tree: ast.Module) -> dict[str, Any]:
+    """The module-level ``NAME = <literal>`` assignments of a parsed module (what the planning
+    catalogs and ``fairmedia --help`` read without importing it); computed values are left out."""
+    out: dict[str, Any] = {}
+    for stmt in tree.body:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)):
+            try:
+                out[stmt.targets[0].id] = ast.literal_eval(stmt.value)
+            except ValueError:  # not a literal
+                continue
+    return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from fairmedia.discovery import package_folder, plugin_files
+from fairmedia.discovery import module_literals, package_folder, plugin_files
 
 
 @dataclass(frozen=True)
@@ -35,17 +35,6 @@ def _literal(node: ast.expr, constants: dict[str, Any]) -> Any:
     if isinstance(node, ast.Name) and node.id in constants:
         return constants[node.id]
     return ast.literal_eval(node)
-
-
-def _module_constants(tree: ast.Module) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-            try:
-                out[stmt.targets[0].id] = ast.literal_eval(stmt.value)
-            except ValueError:
-                continue
-    return out
 
 
 def _hparam_facts(node: ast.expr | None, constants: dict[str, Any]
@@ -88,7 +77,7 @@ def method_catalog() -> dict[str, MethodFacts]:
         tree = ast.parse(path.read_text())
         for node in tree.body:
             if isinstance(node, ast.ClassDef):
-                constants[node.name] = _module_constants(tree)
+                constants[node.name] = module_literals(tree)
                 bases = [b.id if isinstance(b, ast.Name) else getattr(b, "attr", "") for b in node.bases]
                 registered = path in plugins and any(
                     isinstance(d, ast.Name) and d.id == "register" for d in node.decorator_list)
