@@ -115,6 +115,16 @@ class EvalPath:
     eval_dir: Path
 
 
+def parse_run_dir(run: str | Path) -> tuple[str, str, str, str, int] | None:
+    """``(dataset, arch, method, train attribute, seed)`` of a run folder path (its last five
+    parts, contract 2), or None when the path does not end in ``.../seed<integer>``."""
+    parts = Path(run).parts[-5:]
+    if len(parts) < 5 or not parts[4].startswith(SEED_PREFIX):
+        return None
+    seed = parts[4].removeprefix(SEED_PREFIX)
+    return (*parts[:4], int(seed)) if seed.isdigit() else None
+
+
 def parse_metrics_path(metrics_file: Path, root: Path) -> EvalPath:
     """Read the run and evaluation that a ``metrics.json`` below ``root`` belongs to."""
     parts = metrics_file.relative_to(root).parts

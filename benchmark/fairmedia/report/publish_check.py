@@ -11,7 +11,7 @@ in the leaderboard (a config with a method the table lacks would describe anothe
 from __future__ import annotations
 
 import copy
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -37,14 +37,6 @@ def _grid_sets(config: dict[str, Any]) -> tuple[set[tuple], set[tuple]]:
     return cells, runs
 
 
-def _run_identity(run_dir: str) -> tuple | None:
-    parts = PurePath(run_dir).parts[-5:]
-    if len(parts) < 5 or not parts[4].startswith(layout.SEED_PREFIX):
-        return None
-    seed = parts[4].removeprefix(layout.SEED_PREFIX)
-    return (*parts[:4], int(seed)) if seed.isdigit() else None
-
-
 def _examples(items: set) -> str:
     shown = ["/".join(map(str, i)) for i in sorted(items, key=str)[:SHOWN]]
     more = f" and {len(items) - SHOWN} more" if len(items) > SHOWN else ""
@@ -68,7 +60,7 @@ def check_config_describes(config: dict[str, Any], config_path: str | Path,
             index=False, name=None))
         for cell in frame.get("run_dirs", pd.Series(dtype=str)):
             for run_dir in filter(None, cell.split(";")):
-                identity = _run_identity(run_dir)
+                identity = layout.parse_run_dir(run_dir)
                 if identity is None:
                     raise UserError(f"{table}: run_dirs entry {run_dir!r} is not a run folder "
                                     f"({layout.run_dir()})")
