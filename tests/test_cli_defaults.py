@@ -41,7 +41,7 @@ def test_cli_leaderboard_defaults_equal_the_schema_defaults():
     workflow, cli = schema_leaderboard_defaults(), cli_defaults()
     assert workflow["bootstrap"] > 0  # the bootstrap is on in both
     for key in ("bootstrap", "correction", "metrics", "hparam_criterion", "hparam_utility",
-                "hparam_floor"):
+                "hparam_floor", "effect_size"):
         assert cli[key] == workflow[key], key
 
 
@@ -61,13 +61,15 @@ def test_cli_and_workflow_give_the_same_significance(runs, tmp_path):
     out = tmp_path / "workflow"
     listing = sorted(str(p) for p in runs.rglob("metrics.json"))
     smk = SimpleNamespace(
-        input=listing, log=[str(tmp_path / "leaderboard.log")], threads=1,
+        input=SimpleNamespace(metrics=listing, separability=[]),
+        log=[str(tmp_path / "leaderboard.log")], threads=1,
         wildcards=SimpleNamespace(selection="overall"),
         params=SimpleNamespace(runs=str(runs), out=str(out), metrics=METRICS,
                                bootstrap=settings["bootstrap"], correction=settings["correction"],
                                baseline="erm", hparam_criterion=settings["hparam_criterion"],
                                hparam_utility=settings["hparam_utility"],
-                               hparam_floor=settings["hparam_floor"], figures="--no-figures"))
+                               hparam_floor=settings["hparam_floor"],
+                               effect_size=settings["effect_size"], figures="--no-figures"))
     streams = sys.stdout, sys.stderr  # the script points both at its log file
     try:
         with pytest.raises(SystemExit) as done:

@@ -3,6 +3,7 @@ run of a tiny config that ends with the leaderboard."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from fairmedia import grid
+from fairmedia import grid, layout
 from fairmedia.errors import UserError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,12 +34,13 @@ def test_dry_run_of_the_default_config_plans_the_expected_jobs(tmp_path, snakema
     res = snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "config.yaml"))
     assert res.returncode == 0, res.stderr
     # 3 seeds: erm trains once (attribute "any"), resample and groupdro once per attribute (sex);
-    # each run is evaluated on sex for 2 selections; one leaderboard per selection.
+    # each run is evaluated on sex for 2 selections; one leaderboard per selection; one
+    # separability classifier for the dataset's one attribute.
     n_runs = len(config["seeds"]) * len(config["methods"])
     assert n_runs == 9
     assert _job_counts(res.stdout) == {"prepare": 1, "train": 9, "evaluate": 18, "leaderboard": 2,
-                                       "leaderboard_html": 1,
-                                       "all": 1, "total": 32}
+                                       "leaderboard_html": 1, "separability": 1,
+                                       "all": 1, "total": 33}
 
 
 def test_unknown_method_fails_before_any_job_and_lists_valid_names(tmp_path, snakemake):
@@ -90,6 +92,7 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
         "selections": ["overall"], "train": {"epochs": 2, "batch_size": 32},
         "evaluation": {"bootstrap": 20}, "leaderboard": {"bootstrap": 20},
         "resources": {"train": {"gpu": 0}},
+        "diagnostics": {"separability": {"enabled": True, "epochs": 1, "bootstrap": 20}},
     }
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -101,8 +104,11 @@ def test_end_to_end_tiny_config_produces_the_leaderboard(tmp_path, snakemake):
     assert (board["n_seeds"] == 2).all()
     erm_auc = board[(board.method == "erm") & (board.metric == "auc")]
     assert erm_auc["mean"].between(0, 1).all()
-    # The leaderboard is printed at the end of the run.
+    # The leaderboard is printed at the end of the run, with the attribute's separability
+    # under the block (the number the separability rule wrote).
     assert "Leaderboard — selection: overall" in res.stdout
+    separability = json.loads((tmp_path / layout.separability_file("tiny", "sex")).read_text())
+    assert f"Subgroup separability of sex: test AUC {separability['auc']:.3f}" in res.stdout
     # The Snakemake HTML report holds the tables and the declared figures.
     rep = snakemake(tmp_path, "--configfile", str(path), "--report", str(tmp_path / "report.zip"))
     assert rep.returncode == 0, rep.stderr[-2000:]

@@ -76,8 +76,10 @@ def check_config(config: dict[str, Any]) -> None:
     config_checks.check_threshold(config.get("evaluation", {}).get("threshold", "youden"))
     config_checks.check_leaderboard_metrics(config.get("leaderboard", {}).get("metrics", []))
     from fairmedia.data.compat import check_config as check_transfers  # pairs and aggregates
+    from fairmedia.diagnostics.plan import check_diagnostics
 
     check_transfers(config)
+    check_diagnostics(config)
 
 
 VARIANT_SEP = "@hp"  # `groupdro@hp3`: the 4th sampled hyperparameter configuration of groupdro

@@ -27,6 +27,7 @@ TRANSFER = f"{RESULTS}/transfer"
 LEADERBOARD = f"{RESULTS}/leaderboard"
 TRANSFER_LEADERBOARD = f"{LEADERBOARD}/transfer"
 LOGS = f"{RESULTS}/logs"
+SEPARABILITY = f"{RESULTS}/separability"
 
 # Contract 1: a prepared dataset folder.
 MANIFEST = "manifest.json"
@@ -90,6 +91,25 @@ def weights_epoch(path: Path) -> int:
 
 def leaderboard_dir(selection: str = "{selection}", *, transfer: bool = False) -> str:
     return f"{TRANSFER_LEADERBOARD if transfer else LEADERBOARD}/{selection}"
+
+
+def separability_file(dataset: str = "{dataset}", attribute: str = "{attribute}") -> str:
+    """The ``fairmedia separability`` result of one dataset × attribute (its scores sit beside it
+    as ``<attribute>.scores.parquet``, diagnostics/separability.py)."""
+    return f"{SEPARABILITY}/{dataset}/{attribute}.json"
+
+
+def separability_scores(result: str | Path) -> str:
+    """The per-row val and test scores beside a separability result: ``FILE.scores.parquet``."""
+    return str(result).removesuffix(".json") + ".scores.parquet"
+
+
+def parse_separability_file(path: str | Path) -> tuple[str, str] | None:
+    """``(dataset, attribute)`` of a ``separability_file`` path, or None for another path."""
+    parts = Path(path).parts
+    if len(parts) < 2 or not parts[-1].endswith(".json") or parts[-1].endswith(".scores.json"):
+        return None
+    return parts[-2], parts[-1].removesuffix(".json")
 
 
 def log_file(rule: str, name: str) -> str:

@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.settings.types import DeploymentMethod
 
 from fairmedia import config_checks, config_schema, grid, layout
+from fairmedia.diagnostics import plan as diagnostics_plan
 from fairmedia.report.names import safe_name
 from fairmedia.errors import UserError
 from fairmedia.methods.catalog import method_catalog
@@ -68,6 +69,7 @@ RUN_DIR = layout.run_dir()
 EVAL_RUN_DIR = layout.run_dir(attribute="{train_attribute}")
 EVAL_DIR = layout.eval_dir(EVAL_RUN_DIR)
 LEADERBOARD_DIR = layout.leaderboard_dir()
+SEPARABILITY_TARGETS = diagnostics_plan.separability_targets(config)
 
 
 def leaderboard_targets():

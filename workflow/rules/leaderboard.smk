@@ -6,7 +6,9 @@
 
 rule leaderboard:
     input:
-        lambda wc: grid.metrics_targets(config, wc.selection),
+        metrics=lambda wc: grid.metrics_targets(config, wc.selection),
+        # The separability line under each block (diagnostics.separability.enabled; else none).
+        separability=SEPARABILITY_TARGETS,
     output:
         md=report(f"{LEADERBOARD_DIR}/leaderboard.md", caption=_CAPTION.format("leaderboard_md"),
                   category="Leaderboard", subcategory="{selection}"),
@@ -30,6 +32,7 @@ rule leaderboard:
         hparam_criterion=config["leaderboard"]["hparam_criterion"],
         hparam_utility=config["leaderboard"]["hparam_utility"],
         hparam_floor=config["leaderboard"]["hparam_floor"],
+        effect_size=config["leaderboard"]["effect_size"],
         figures="" if config["leaderboard"]["figures"] else "--no-figures",
     log:
         layout.log_file("leaderboard", "{selection}"),

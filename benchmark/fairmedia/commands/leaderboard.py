@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fairmedia.errors import UserError
 from fairmedia.report.leaderboard import DEFAULT_METRICS
 from fairmedia.stats.multiple_testing import CORRECTIONS
 
@@ -17,6 +18,7 @@ HELP = "collect evaluated runs into the leaderboard (CSV/Markdown/LaTeX, tests, 
 BOOTSTRAP = 1000
 CORRECTION = "holm"
 SEED = 0
+EFFECT_SIZE = 0.02
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -46,6 +48,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="val utility those variants must keep: balanced_accuracy or acc")
     p.add_argument("--hparam-floor", type=float, default=0.02,
                    help="eligible variants have val utility >= best variant's - this")
+    p.add_argument("--effect-size", type=float, default=EFFECT_SIZE,
+                   help="mark (†) cells whose minimum detectable Δ vs the baseline (α 0.05, "
+                   "power 0.8) exceeds this; 0: no marks")
+    p.add_argument("--separability", nargs="*", default=[], metavar="FILE",
+                   help="`fairmedia separability` results (results/separability/<dataset>/"
+                   "<attribute>.json), one line under each table block they cover")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
 
@@ -55,12 +63,15 @@ def run(args: argparse.Namespace) -> int:
     from fairmedia.report.hparam_choice import DecisionRule
     from fairmedia.report.pipeline import write_leaderboard
 
+    if args.effect_size < 0:
+        raise UserError(f"--effect-size must be 0 or more, got {args.effect_size}")
     markdown = write_leaderboard(
         runs=Path(args.runs), selection=args.selection, out=Path(args.out), metrics=args.metrics,
         baseline=args.baseline, correction=args.correction, alpha=args.alpha,
         n_boot=args.bootstrap, seed=args.seed, figures=not args.no_figures,
         jobs=args.jobs,
         decision=DecisionRule(args.hparam_criterion, args.hparam_utility, args.hparam_floor),
+        effect_size=args.effect_size or None, separability=[Path(f) for f in args.separability],
         include=read_include_list(args.include_from) if args.include_from else None)
     if not args.quiet:
         print(markdown, end="")

@@ -113,3 +113,21 @@ def _boot_lookup(significance: pd.DataFrame | None, metric: str) -> dict[tuple, 
     part = significance[significance["metric"] == metric]
     return {(r.dataset, r.attribute, r.arch, r.selection, r.method): (r.boot_ci_low, r.boot_ci_high)
             for r in part.itertuples(index=False)}
+
+
+def underpowered(long: pd.DataFrame, significance: pd.DataFrame, baseline: str, effect: float,
+                 alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
+    """Per leaderboard cell (``TABLE`` + method): the minimum detectable Δ (``mdd``, by the
+    bootstrap SE where the cell has one, else by the seed SD) and ``underpowered``: True when it
+    exceeds ``effect``, None where no estimate exists. Unadjusted ``alpha``, so a marked cell
+    could not detect ``effect`` even before the correction across methods."""
+    frames = [power_table(rows, metric, baseline, significance, alpha, power, effect)
+              for metric, rows in long.groupby("metric", sort=False)
+              if baseline in set(rows["method"])]
+    cols = TABLE + ["method", "mdd", "underpowered"]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    table = pd.concat(frames, ignore_index=True)
+    table["mdd"] = table["mdd_boot"].where(table["mdd_boot"].notna(), table["mdd_seed"])
+    table["underpowered"] = [None if d is None else not d for d in table["detectable"]]
+    return table[cols]

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.errors import UserError
 from fairmedia.metrics.auc import GroupedAUC
@@ -36,8 +37,7 @@ SPLITS = ("train", "val", "test")
 
 def scores_path(out: str | Path) -> Path:
     """Where the per-row val and test scores go: ``FILE.scores.parquet`` beside ``FILE.json``."""
-    out = Path(out)
-    return out.with_name(out.stem + ".scores.parquet")
+    return Path(layout.separability_scores(out))
 
 
 def check_groups(prepared: PreparedDataset, attribute: str) -> tuple[np.ndarray, list[str]]:

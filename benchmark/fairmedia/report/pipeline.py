@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from fairmedia.diagnostics.power import TABLE as POWER_CELL
+from fairmedia.diagnostics.power import underpowered
 from fairmedia.errors import UserError
 from fairmedia.metrics.directions import higher_is_better
 from fairmedia.report import figures
@@ -15,6 +17,7 @@ from fairmedia.report.collect import collect, collect_group_auc, eval_dirs
 from fairmedia.report.hparam_choice import VARIANT_SEP, DecisionRule, apply_choice, choose, val_table
 from fairmedia.report.leaderboard import BLOCK, summarise
 from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
+from fairmedia.report.separability_notes import block_notes, read_separability
 from fairmedia.report.tables import to_latex, to_markdown
 
 SIGNIFICANCE_COLUMNS = BLOCK + [
@@ -89,9 +92,12 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
                       baseline: str = "erm", correction: str = "holm", alpha: float = 0.05,
                       n_boot: int = 0, seed: int = 0, figures: bool = True,
                       jobs: int = 1, include: set[Path] | None = None,
-                      decision: DecisionRule | None = None) -> str:
+                      decision: DecisionRule | None = None, effect_size: float | None = None,
+                      separability: list[Path] | None = None) -> str:
     """Write the leaderboard files for one selection into ``out``; return the Markdown.
     ``include``: only these metrics.json files (default: every one under ``runs``).
+    ``effect_size``: mark cells that cannot detect it (``†``; ``mdd``/``underpowered`` columns).
+    ``separability``: ``fairmedia separability`` results, one line under each block they cover.
     ``decision``: how variants of decision-changing post-processing methods are chosen
     (report/hparam_choice.py; default ``DecisionRule()``)."""
     long = collect(runs, selection=selection, include=include)
@@ -109,9 +115,14 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
         boot = bootstrap_runs(evals, baseline, metrics, n_boot, seed, jobs)
     summary = summarise(long, metrics=metrics, baseline=baseline, correction=correction,
                         bootstrap=boot)
-    summary.to_csv(out / "leaderboard.csv", index=False)
     sig = summary[summary["method"] != baseline].copy()
     sig["significant"] = sig["p_adj"] < alpha
+    if effect_size:
+        marks = underpowered(long[long["metric"].isin(metrics)], sig, baseline, effect_size)
+        summary = summary.merge(marks, on=POWER_CELL + ["method"], how="left")
+        summary["effect_size"] = effect_size
+    summary.to_csv(out / "leaderboard.csv", index=False)
+    notes = block_notes(read_separability(separability or []))
     sig.reindex(columns=SIGNIFICANCE_COLUMNS).to_csv(out / "significance.csv", index=False)
     ranks, results, rank_md = rank_section(summary, baseline, correction)
     ranks.to_csv(out / "ranks.csv", index=False)
@@ -119,9 +130,9 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     stored = results or {"note": ranks_note(summary.groupby(BLOCK[:3]).ngroups)}
     (out / "ranks.json").write_text(json.dumps(stored, indent=1, ensure_ascii=False))
     markdown = to_markdown(summary, baseline, correction, alpha,
-                           title=f"Leaderboard — selection: {selection}") + rank_md
+                           title=f"Leaderboard — selection: {selection}", notes=notes) + rank_md
     (out / "leaderboard.md").write_text(markdown)
-    (out / "leaderboard.tex").write_text(to_latex(summary, baseline, correction, alpha))
+    (out / "leaderboard.tex").write_text(to_latex(summary, baseline, correction, alpha, notes))
     if figures:
         write_figures(out, long, groups, results, selection, baseline)
     return markdown

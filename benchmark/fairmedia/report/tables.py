@@ -4,19 +4,22 @@ A cell reads ``mean ± std (Δ vs baseline)``; ``*`` marks a corrected p below �
 no finite value (run missing or failed), never an omitted row; ``(n=2/3)`` flags a mean over fewer
 seeds than the block has. Δ is paired: the mean over the seeds both the method and the baseline
 have of (method − baseline), which the CI and p test; ``(+0.010; 2 paired)`` says Δ is over fewer
-seeds than the mean beside it.
+seeds than the mean beside it. ``†`` marks a cell that could not detect the configured effect size
+(diagnostics/power.py ``underpowered``).
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from fairmedia.metrics.directions import HIGHER
 from fairmedia.report.leaderboard import BLOCK
 
 MISSING = "—"
+UNDERPOWERED = "†"
 ARROWS = {HIGHER: "↑", "lower": "↓"}
 
 
@@ -48,6 +51,9 @@ def format_cell(row: pd.Series, baseline: str, alpha: float, digits: int = 3,
         if math.isfinite(n_paired) and n_paired < row["n_seeds"]:
             paired = f"; {int(n_paired)} paired"
         text += f" ({_signed(row['delta'], digits)}{mark}{paired})"
+        flag = row.get("underpowered")  # True / False, or NaN where no estimate exists
+        if isinstance(flag, bool | np.bool_) and flag:
+            text += r"$^{\dagger}$" if latex else UNDERPOWERED
     if row["n_seeds"] < row["n_expected"]:
         text += f" (n={int(row['n_seeds'])}/{int(row['n_expected'])})"
     return text
@@ -70,10 +76,24 @@ def legend(summary: pd.DataFrame, baseline: str, correction: str, alpha: float) 
         "the block's b seeds. ↑/↓: higher/lower is better.",
     ]
     lines.append(column_tests(summary))
+    lines += power_legend(summary)
     if seeds < 6:
         lines.append(f"No per-cell Wilcoxon signed-rank test: with {seeds} seed{'s' * (seeds != 1)} "
                      "it cannot reach p < 0.05.")
     return lines
+
+
+def power_legend(summary: pd.DataFrame) -> list[str]:
+    """The ``†`` line, when the summary carries the power columns (leaderboard.effect_size)."""
+    if "underpowered" not in summary or "effect_size" not in summary:
+        return []
+    flags = summary["underpowered"]
+    marked, judged = int((flags == True).sum()), int(flags.notna().sum())  # noqa: E712 (NaN-safe)
+    effect = float(summary["effect_size"].dropna().iloc[0]) if judged else float("nan")
+    return [f"`{UNDERPOWERED}`: the cell cannot detect |Δ| = {effect:g} (α = 0.05 before "
+            "correction, power 0.8; minimum detectable Δ from the bootstrap SE, or from the "
+            f"paired seed SD without a bootstrap — `mdd` in leaderboard.csv): {marked} of "
+            f"{judged} cells."]
 
 
 TEST_NAMES = {
@@ -123,14 +143,18 @@ def _order(summary: pd.DataFrame, baseline: str) -> tuple[list[str], list[str]]:
 
 
 def to_markdown(summary: pd.DataFrame, baseline: str = "erm", correction: str = "holm",
-                alpha: float = 0.05, title: str = "Leaderboard") -> str:
-    """Markdown: a heading and a methods × metrics table per block, then the legend."""
+                alpha: float = 0.05, title: str = "Leaderboard",
+                notes: dict[tuple[str, str], str] | None = None) -> str:
+    """Markdown: a heading and a methods × metrics table per block, then the legend.
+    ``notes``: a line under the heading of each block of that (dataset, attribute)."""
     metrics, methods = _order(summary, baseline)
     directions = dict(zip(summary["metric"], summary["direction"]))
     out = [f"# {title}", ""]
     for key, block in _blocks(summary):
         dataset, attribute, arch, selection = key
         out += [f"## {dataset} · {attribute} · {arch} · selection: {selection}", ""]
+        if (dataset, attribute) in (notes or {}):
+            out += [notes[dataset, attribute], ""]
         header = ["method"] + [f"{m} {ARROWS.get(directions[m], '')}" for m in metrics]
         out.append("| " + " | ".join(header) + " |")
         out.append("|" + "|".join(["---"] + [":---:"] * len(metrics)) + "|")
@@ -147,7 +171,8 @@ def _tex(text: str) -> str:
 
 
 _LEGEND_TEX = {"±": r"$\pm$", "Δ": r"$\Delta$", "−": "-", "↑": r"$\uparrow$",
-               "↓": r"$\downarrow$", "—": "---", "–": "--", "*": r"$^{*}$", " < ": " $<$ "}
+               "↓": r"$\downarrow$", "—": "---", "–": "--", "*": r"$^{*}$", " < ": " $<$ ",
+               "α": r"$\alpha$", UNDERPOWERED: r"$^{\dagger}$"}
 
 
 def _legend_tex(line: str) -> str:
@@ -158,16 +183,19 @@ def _legend_tex(line: str) -> str:
 
 
 def to_latex(summary: pd.DataFrame, baseline: str = "erm", correction: str = "holm",
-             alpha: float = 0.05) -> str:
-    """LaTeX (booktabs): one tabular per block with the legend as a footnote-size paragraph."""
+             alpha: float = 0.05, notes: dict[tuple[str, str], str] | None = None) -> str:
+    """LaTeX (booktabs): one tabular per block with the legend as a footnote-size paragraph;
+    a block's ``notes`` line ends its caption."""
     metrics, methods = _order(summary, baseline)
     directions = dict(zip(summary["metric"], summary["direction"]))
     arrows = {HIGHER: r"$\uparrow$", "lower": r"$\downarrow$"}
     out = []
     for key, block in _blocks(summary):
+        note = (notes or {}).get((key[0], key[1]))
+        note = f" {_legend_tex(note)}" if note else ""
         dataset, attribute, arch, selection = (_tex(str(k)) for k in key)
         out += [r"\begin{table}[t]", r"\centering", r"\small",
-                rf"\caption{{{dataset}, {attribute}, {arch}; model selection: {selection}.}}",
+                rf"\caption{{{dataset}, {attribute}, {arch}; model selection: {selection}.{note}}}",
                 r"\begin{tabular}{l" + "c" * len(metrics) + "}", r"\toprule"]
         header = ["method"] + [f"{_tex(m)} {arrows.get(directions[m], '')}" for m in metrics]
         out.append(" & ".join(header) + r" \\")
@@ -175,7 +203,7 @@ def to_latex(summary: pd.DataFrame, baseline: str = "erm", correction: str = "ho
         for row in _wide(block, metrics, methods, baseline, alpha, latex=True):
             out.append(" & ".join([_tex(row[0])] + row[1:]) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}", r"\end{table}", ""]
-    notes = [line.replace("`", "") for line in legend(summary, baseline, correction, alpha)]
-    notes = [_legend_tex(n) for n in notes]
-    out += [r"\begin{footnotesize}", *[n + r"\par" for n in notes], r"\end{footnotesize}", ""]
+    lines = [_legend_tex(line.replace("`", "")) for line in legend(summary, baseline, correction,
+                                                                    alpha)]
+    out += [r"\begin{footnotesize}", *[n + r"\par" for n in lines], r"\end{footnotesize}", ""]
     return "\n".join(out)
