@@ -134,3 +134,14 @@ def test_undeclared_label_refused_at_write(tmp_path):
     images, masks = _data()
     with pytest.raises(UserError, match=r"label\(s\) \[2\]"):
         _write(tmp_path, images, masks, classes={"background": 0, "lesion": 1})
+
+
+def test_pooling_a_segmentation_dataset_is_refused_rather_than_dropping_its_masks(tmp_path):
+    from fairmedia.data.aggregate import aggregate_prepared
+
+    images, masks = _data()
+    _write(tmp_path / "seg", images, masks)
+    write_prepared(tmp_path / "cls", _meta(), images, dataset="c", card_version=1, attributes=["sex"])
+    with pytest.raises(UserError, match=r"aggregate: \['seg'\] are segmentation datasets"):
+        aggregate_prepared(tmp_path / "pool", {"seg": tmp_path / "seg", "cls": tmp_path / "cls"},
+                           {"seg": {"sex": "sex"}, "cls": {"sex": "sex"}}, name="pool")
