@@ -10,12 +10,14 @@ silently of the wrong shape or holds a label nobody declared.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fairmedia import layout
 from fairmedia.errors import UserError
 
 TASKS = ("classification", "segmentation")
@@ -78,3 +80,37 @@ def foreground(masks: np.ndarray) -> np.ndarray:
     segmentation dataset: lesion or structure present)."""
     flat = np.asarray(masks).reshape(len(masks), -1)
     return (flat > 0).any(axis=1)
+
+
+def write_masks(out: Path, masks: np.ndarray | None, image_shape: tuple[int, ...],
+                classes: dict[str, int]) -> None:
+    """Publish ``masks`` as ``out/masks.npy`` (or check the one an ``ImageArrayWriter`` filled)."""
+    path = out / layout.MASKS
+    if masks is not None:
+        validate_masks(masks, image_shape, classes, "masks to write")
+        tmp = out / (layout.MASKS + ".partial")
+        with open(tmp, "wb") as fh:
+            np.save(fh, masks, allow_pickle=False)
+        os.replace(tmp, path)
+        return
+    if not path.exists():
+        raise ValueError(f"a segmentation dataset needs masks: none given and no {path}")
+    validate_masks(np.load(path, mmap_mode="r", allow_pickle=False), image_shape, classes, path)
+
+
+def load_masks(root: Path, manifest: dict[str, Any], image_shape: tuple[int, ...]) -> np.ndarray | None:
+    """The memory-mapped, checked masks of a segmentation dataset; None for classification."""
+    source = root / "manifest.json"
+    if check_task(manifest.get("task", DEFAULT_TASK), str(source)) != "segmentation":
+        return None
+    classes = validate_classes(manifest.get("classes"), f"{source} (key 'classes')")
+    path = root / layout.MASKS
+    if not path.exists():
+        raise UserError(f"prepared dataset {root} is a segmentation dataset but {path} is missing "
+                        "(prepare it again)")
+    try:
+        masks = np.load(path, mmap_mode="r", allow_pickle=False)
+    except ValueError as err:
+        raise UserError(f"{path} is not a readable .npy array: {err}") from None
+    validate_masks(masks, tuple(image_shape), classes, path)
+    return masks

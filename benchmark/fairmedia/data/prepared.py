@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fairmedia import __version__, layout
-from fairmedia.data.masks import DEFAULT_TASK, check_task, validate_classes, validate_masks
+from fairmedia.data.masks import DEFAULT_TASK, check_task, load_masks, validate_classes, write_masks
 from fairmedia.errors import UserError
 from fairmedia.metrics.groups import attribute_grouping
 
@@ -194,7 +194,7 @@ def write_prepared(
         if len(arr) != len(metadata):
             raise ValueError(f"images.npy has {len(arr)} rows but metadata has {len(metadata)}")
         if segmentation:
-            _write_masks(out, masks, tuple(arr.shape), classes)
+            write_masks(out, masks, tuple(arr.shape), classes)
     tmp_meta = out / "metadata.parquet.partial"
     metadata.reset_index(drop=True).to_parquet(tmp_meta, index=False)
     os.replace(tmp_meta, out / "metadata.parquet")
@@ -217,20 +217,6 @@ def write_prepared(
         manifest.update(task=task, classes=classes)
     _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return out
-
-
-def _write_masks(out: Path, masks: np.ndarray | None, image_shape: tuple[int, ...],
-                 classes: dict[str, int]) -> None:
-    path = out / layout.MASKS
-    if masks is not None:
-        validate_masks(masks, image_shape, classes, "masks to write")
-        tmp = out / (layout.MASKS + ".partial")
-        with open(tmp, "wb") as fh:
-            np.save(fh, masks, allow_pickle=False)
-        os.replace(tmp, path)
-    elif not path.exists():
-        raise ValueError(f"a segmentation dataset needs masks: none given and no {path}")
-    validate_masks(np.load(path, mmap_mode="r", allow_pickle=False), image_shape, classes, path)
 
 
 @dataclass
@@ -335,22 +321,5 @@ def load_prepared(root: str | Path, *, need_images: bool = True) -> PreparedData
                 f"{root / 'images.npy'} has {len(images)} images but metadata.parquet has "
                 f"{len(metadata)} rows"
             )
-    masks = _load_masks(root, manifest, images.shape) if need_images else None
+    masks = load_masks(root, manifest, images.shape) if need_images else None
     return PreparedDataset(root=root, metadata=metadata, images=images, manifest=manifest, masks=masks)
-
-
-def _load_masks(root: Path, manifest: dict[str, Any], image_shape: tuple[int, ...]) -> np.ndarray | None:
-    source = root / "manifest.json"
-    if check_task(manifest.get("task", DEFAULT_TASK), str(source)) != "segmentation":
-        return None
-    classes = validate_classes(manifest.get("classes"), f"{source} (key 'classes')")
-    path = root / layout.MASKS
-    if not path.exists():
-        raise UserError(f"prepared dataset {root} is a segmentation dataset but {path} is missing "
-                        "(prepare it again)")
-    try:
-        masks = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as err:
-        raise UserError(f"{path} is not a readable .npy array: {err}") from None
-    validate_masks(masks, tuple(image_shape), classes, path)
-    return masks
