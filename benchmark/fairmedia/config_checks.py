@@ -104,15 +104,51 @@ def check_post_base(config: dict[str, Any], categories: dict[str, str]) -> None:
                         "post-processing methods' inputs)")
 
 
+def synthetic_options(entry: dict[str, Any]) -> dict[str, Any]:
+    """The generator knobs of a synthetic entry: its ``options``, with the entry's ``task`` as the
+    ``task`` knob (an explicit ``options.task`` must agree, checked by :func:`check_task`)."""
+    options = dict(entry.get("options") or {})
+    if "task" in entry:
+        options.setdefault("task", entry["task"])
+    return options
+
+
 def check_synthetic_entry(key: str, entry: dict[str, Any]) -> None:
     from fairmedia.data.synthetic import spec_from_preset
 
     try:
-        spec_from_preset(entry.get("preset", "mixed"), **dict(entry.get("options") or {}))
+        spec_from_preset(entry.get("preset", "mixed"), **synthetic_options(entry))
     except UserError as err:
         raise UserError(f"config datasets.{key}: {err}") from None
     except (TypeError, ValueError) as err:
         raise UserError(f"config datasets.{key}.options: {err}") from None
+
+
+def dataset_task(entry: dict[str, Any], card: dict[str, Any]) -> str:
+    """``classification`` or ``segmentation``: what the prepared dataset of this config entry
+    will be (a synthetic entry: its preset and knobs; a real one: its card's ``task``)."""
+    if card.get("name") == "synthetic":
+        from fairmedia.data.synthetic import spec_from_preset
+
+        return spec_from_preset(entry.get("preset", "mixed"), **synthetic_options(entry)).task
+    return str(card.get("task", "classification"))
+
+
+def check_task(key: str, entry: dict[str, Any], card: dict[str, Any]) -> None:
+    """The entry's ``task`` (if given) is a known one and is what its data will be."""
+    from fairmedia.data.masks import TASKS
+
+    if "task" not in entry:
+        return
+    if entry["task"] not in TASKS:
+        raise UserError(f"config datasets.{key}.task: {entry['task']!r} is not one of "
+                        f"{', '.join(TASKS)}")
+    actual = dataset_task(entry, card)
+    if actual != entry["task"]:
+        where = ("its options.task or preset" if card.get("name") == "synthetic"
+                 else f"card {card.get('name')!r} (datasets/{card.get('name')}.yaml, key task)")
+        raise UserError(f"config datasets.{key}.task: {entry['task']!r}, but {where} makes a "
+                        f"{actual} dataset")
 
 
 def check_real_root(key: str, entry: dict[str, Any], card: dict[str, Any]) -> None:

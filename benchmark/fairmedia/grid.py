@@ -41,6 +41,7 @@ def check_config(config: dict[str, Any]) -> None:
         card = load_card(entry["card"])
         if entry["card"] == "synthetic":
             config_checks.check_synthetic_entry(key, entry)
+            config_checks.check_task(key, entry, card)
         else:
             if "root" not in entry:
                 raise UserError(f"config datasets.{key}: a real dataset needs `root:` (its local copy)")
@@ -48,6 +49,7 @@ def check_config(config: dict[str, Any]) -> None:
                 if field in entry:
                     raise UserError(f"config datasets.{key}.{field}: only the synthetic card takes "
                                     f"`{field}`; {entry['card']!r} is a real dataset")
+            config_checks.check_task(key, entry, card)  # before the root: a typo needs no data
             config_checks.check_real_root(key, entry, card)
         declared = card.get("attributes", [])
         declared = list(declared) if isinstance(declared, list | dict) else []
@@ -203,7 +205,7 @@ def evaluation_args(config: dict[str, Any]) -> str:
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
     entry = config["datasets"][dataset]
     if entry["card"] == "synthetic":
-        opts = dict(entry.get("options", {}))
+        opts = config_checks.synthetic_options(entry)
         parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", shlex.quote(out)]
         for key, value in sorted(opts.items()):
             # JSON is valid YAML, which is how `fairmedia synth --set` reads values.

@@ -34,6 +34,7 @@ MANIFEST = "manifest.json"
 METADATA = "metadata.parquet"
 IMAGES = "images.npy"
 PREPARED_FILES = (METADATA, IMAGES, MANIFEST)
+MASKS = "masks.npy"  # segmentation datasets only (manifest `task: segmentation`)
 
 # Contracts 2 and 3: a run folder (a post-processing run has no epoch scores, weights or checkpoint).
 RUN_JSON = "run.json"

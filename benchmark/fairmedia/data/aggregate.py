@@ -94,6 +94,10 @@ def aggregate_prepared(
         raise UserError(f"aggregate: members map different attributes: "
                         f"{ {k: sorted(columns[k]) for k in members} }")
     loaded = {k: load_prepared(p) for k, p in members.items()}
+    segmentation = [k for k, p in loaded.items() if p.task != "classification"]
+    if segmentation:  # pooling would drop their masks; a union of label maps is not built yet
+        raise UserError(f"aggregate: {segmentation} are segmentation datasets; pooling pools "
+                        "classification datasets only")
     shape = _check_shapes(loaded)
     meta = pd.concat([_member_frame(k, loaded[k], columns[k]) for k in loaded], ignore_index=True)
     writer = ImageArrayWriter(out_dir, len(meta), shape)

@@ -2,7 +2,8 @@
 
 ``results/prepared/{dataset}/`` holds ``metadata.parquet`` (one row per image: ``sample_id,
 patient_id, split, y`` and the attribute columns, raw values next to grouped ones),
-``images.npy`` (uint8, N×C×H×W or N×C×D×H×W, opened memory-mapped) and ``manifest.json``.
+``images.npy`` (uint8, N×C×H×W or N×C×D×H×W, opened memory-mapped), for a segmentation
+dataset ``masks.npy`` (uint8 label maps N×H×W or N×D×H×W, ``data/masks.py``) and ``manifest.json``.
 The manifest is written last, so a folder without one is never read as finished.
 """
 
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from fairmedia import __version__, layout
+from fairmedia.data.masks import DEFAULT_TASK, check_task, load_masks, validate_classes, write_masks
 from fairmedia.errors import UserError
 from fairmedia.metrics.groups import attribute_grouping
 
@@ -62,6 +64,12 @@ def content_hash(root: str | Path, attributes: list[str]) -> str:
     step = max(HASH_BYTES // per_row, 1)
     for lo in range(0, len(arr), step):
         h.update(np.ascontiguousarray(arr[lo:lo + step]).data)
+    masks = root / layout.MASKS
+    if masks.exists():  # segmentation targets are part of what a model sees; absent: hash as before
+        arr = np.load(masks, mmap_mode="r", allow_pickle=False)
+        h.update(json.dumps({"masks": list(arr.shape), "dtype": arr.dtype.str}).encode())
+        for lo in range(0, len(arr), step):
+            h.update(np.ascontiguousarray(arr[lo:lo + step]).data)
     return h.hexdigest()
 
 
@@ -119,9 +127,9 @@ class ImageArrayWriter:
     between attempts so an interrupted prepare can resume.
     """
 
-    def __init__(self, out_dir: str | Path, n: int, shape: tuple[int, ...]):
-        self.path = Path(out_dir) / "images.npy"
-        self.partial = self.path.with_name("images.npy.partial")
+    def __init__(self, out_dir: str | Path, n: int, shape: tuple[int, ...], name: str = layout.IMAGES):
+        self.path = Path(out_dir) / name  # layout.MASKS for a segmentation dataset's masks
+        self.partial = self.path.with_name(name + ".partial")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         full = (n, *shape)
         if self.partial.exists():
@@ -150,12 +158,24 @@ def write_prepared(
     attributes: list[str],
     sources: dict[str, str] | None = None,
     options: dict[str, Any] | None = None,
+    task: str = DEFAULT_TASK,
+    classes: dict[str, int] | None = None,
+    masks: np.ndarray | None = None,
 ) -> Path:
     """Write the contract. ``images=None`` means ``images.npy`` was already filled through an
-    :class:`ImageArrayWriter` (or that this is a metadata-only prepare; see ``options``)."""
+    :class:`ImageArrayWriter` (or that this is a metadata-only prepare; see ``options``).
+    ``task="segmentation"`` needs ``classes`` and the masks (``masks``, or ``masks.npy`` already
+    filled through an ``ImageArrayWriter(..., name=layout.MASKS)``); a classification dataset's
+    files and manifest are exactly as before segmentation existed."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     validate_metadata(metadata, attributes, f"{dataset} metadata")
+    check_task(task, f"{dataset}")
+    segmentation = task == "segmentation"
+    if segmentation:
+        classes = validate_classes(classes, f"{dataset} classes")
+    elif masks is not None or classes is not None:
+        raise ValueError("masks and classes belong to task='segmentation'")
     if images is not None:
         if images.dtype != np.uint8 or images.ndim not in (4, 5) or len(images) != len(metadata):
             raise ValueError(
@@ -173,6 +193,8 @@ def write_prepared(
         shape = list(arr.shape[1:])
         if len(arr) != len(metadata):
             raise ValueError(f"images.npy has {len(arr)} rows but metadata has {len(metadata)}")
+        if segmentation:
+            write_masks(out, masks, tuple(arr.shape), classes)
     tmp_meta = out / "metadata.parquet.partial"
     metadata.reset_index(drop=True).to_parquet(tmp_meta, index=False)
     os.replace(tmp_meta, out / "metadata.parquet")
@@ -191,18 +213,22 @@ def write_prepared(
         "options": options or {},
         "counts": split_group_label_counts(metadata, attributes),
     }
+    if segmentation:  # only then, so a classification manifest is byte-identical to before
+        manifest.update(task=task, classes=classes)
     _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return out
 
 
 @dataclass
 class PreparedDataset:
-    """A loaded prepared dataset; ``images`` is a read-only memory map."""
+    """A loaded prepared dataset; ``images`` (and, for segmentation, ``masks``: uint8 label maps
+    N×H×W or N×D×H×W, row *i* the mask of image *i*) are read-only memory maps."""
 
     root: Path
     metadata: pd.DataFrame
     images: np.ndarray
     manifest: dict[str, Any] = field(default_factory=dict)
+    masks: np.ndarray | None = None
     _content_hash: str | None = field(default=None, repr=False, compare=False)
 
     def content_hash(self, log=print) -> str:
@@ -221,6 +247,22 @@ class PreparedDataset:
     @property
     def attributes(self) -> list[str]:
         return list(self.manifest.get("attributes", []))
+
+    @property
+    def task(self) -> str:
+        return str(self.manifest.get("task", DEFAULT_TASK))
+
+    @property
+    def classes(self) -> dict[str, int]:
+        """``{name: label}`` of a segmentation dataset (0 = background); empty otherwise."""
+        return dict(self.manifest.get("classes") or {})
+
+    def split_masks(self, split: str) -> np.ndarray:
+        """The masks of ``split``'s rows, in the order of ``indices(split)`` (a copy)."""
+        if self.masks is None:
+            raise UserError(f"{self.root}: {self.task} dataset has no masks "
+                            f"({layout.MASKS} is written for task: segmentation only)")
+        return np.asarray(self.masks[self.indices(split)])
 
     @property
     def spatial_dims(self) -> int:
@@ -279,4 +321,5 @@ def load_prepared(root: str | Path, *, need_images: bool = True) -> PreparedData
                 f"{root / 'images.npy'} has {len(images)} images but metadata.parquet has "
                 f"{len(metadata)} rows"
             )
-    return PreparedDataset(root=root, metadata=metadata, images=images, manifest=manifest)
+    masks = load_masks(root, manifest, images.shape) if need_images else None
+    return PreparedDataset(root=root, metadata=metadata, images=images, manifest=manifest, masks=masks)

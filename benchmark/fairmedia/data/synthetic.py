@@ -5,6 +5,10 @@ prevalence shift, difficulty, group visibility, a shortcut marker, under-diagnos
 ``datasets/synthetic.yaml`` documents what each preset is expected to do to ERM. The generator is
 vectorised numpy and deterministic from ``seed``. Group ``F`` of ``sex`` is the group the knobs act
 on (an arbitrary choice; nothing here models real anatomy).
+
+With ``task="segmentation"`` (the ``seg-*`` presets, ``synthetic_masks.py``) the generator also
+writes the mask of the lesion it drew; the images, labels and splits stay those of the same knobs
+without it, and a classification dataset is byte-for-byte what it was before masks existed.
 """
 
 from __future__ import annotations
@@ -20,6 +24,14 @@ import pandas as pd
 
 from fairmedia.data.prepared import write_prepared
 from fairmedia.data.splits import patient_split
+from fairmedia.data.synthetic_masks import (
+    ADDED_WITH_MASKS,
+    CLASSES,
+    SEGMENTATION_PRESETS,
+    add_mask_noise,
+    check_segmentation_knobs,
+    lesion_mask,
+)
 from fairmedia.errors import UserError
 
 GROUPS = ("M", "F")  # index 1 is the group every knob acts on
@@ -45,6 +57,9 @@ class SyntheticSpec:
     age_contrast: float = 1.0  # lesion contrast multiplier for age_group 1
     noise: float = 0.12
     dims: int = 2  # 2: N×1×S×S images; 3: N×1×S×S×S phantom volumes (synthetic_3d.py)
+    task: str = "classification"  # segmentation: also write the lesion masks (synthetic_masks.py)
+    lesion_size: tuple[float, float] = (1.0, 1.0)  # lesion radius multiplier for M, F
+    mask_erosion: tuple[float, float] = (0.0, 0.0)  # segmentation: mask erosion (px) in train/val
     # Scanner shift (the shifted twin): stored grey level v becomes v·scale + offset·255.
     intensity_scale: float = 1.0
     intensity_offset: float = 0.0
@@ -68,6 +83,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "second_attribute": True,
         "age_contrast": 0.8,
     },
+    **SEGMENTATION_PRESETS,
 }
 
 
@@ -137,6 +153,7 @@ def spec_from_preset(preset: str, **overrides: Any) -> SyntheticSpec:
     spec = replace(spec, **overrides)
     if spec.shortcut_test not in ("same", "reverse", "remove"):
         raise UserError(f"shortcut_test must be same, reverse or remove, got {spec.shortcut_test!r}")
+    check_segmentation_knobs(spec)
     return spec
 
 
@@ -196,8 +213,10 @@ def _ellipse(xx: np.ndarray, yy: np.ndarray, cx: np.ndarray, cy: np.ndarray, rx:
     return 1.0 / (1.0 + np.exp(np.clip((d - 1.0) * 12.0, -30, 30)))
 
 
-def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024) -> np.ndarray:
-    """Draw all images (uint8, N×1×S×S), ``chunk`` rows at a time to bound memory."""
+def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024,
+                  masks: np.ndarray | None = None) -> np.ndarray:
+    """Draw all images (uint8, N×1×S×S), ``chunk`` rows at a time to bound memory. Given
+    ``masks`` (uint8 N×S×S), fill it with the mask of each drawn lesion (``lesion_mask``)."""
     s = spec.size
     grid = np.linspace(-1, 1, s, dtype=np.float32)
     yy, xx = np.meshgrid(grid, grid, indexing="ij")
@@ -227,6 +246,10 @@ def render_images(meta: pd.DataFrame, spec: SyntheticSpec, chunk: int = 1024) ->
         lx = col(side * 0.33 + rng.uniform(-0.1, 0.1, b)) + shift_x
         ly = col(rng.uniform(-0.35, 0.25, b)) + shift_y
         sigma = col(rng.uniform(0.07, 0.11, b))
+        if spec.lesion_size != (1.0, 1.0):  # skipped at the default: images as before, bit for bit
+            sigma = sigma * col(np.asarray(spec.lesion_size, dtype=np.float32)[g_all[sl].astype(int)])
+        if masks is not None:
+            masks[sl] = lesion_mask(((xx - lx) ** 2 + (yy - ly) ** 2), sigma, y)
         contrast = np.asarray(spec.contrast, dtype=np.float32)[g_all[sl].astype(int)]
         contrast = contrast * np.where(old[sl], spec.age_contrast, 1.0)
         polarity = 1.0 - 2.0 * spec.presentation_shift * g_all[sl]
@@ -248,26 +271,43 @@ def apply_scanner(images: np.ndarray, scale: float, offset: float) -> np.ndarray
     return np.clip(np.rint(shifted), 0, 255).astype(np.uint8)
 
 
-def generate(spec: SyntheticSpec) -> tuple[pd.DataFrame, np.ndarray]:
+def generate(spec: SyntheticSpec, *, clean_masks: bool = False
+             ) -> tuple[pd.DataFrame, np.ndarray] | tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Metadata and images; for ``task="segmentation"`` also the masks (uint8 N×S×S or
+    N×S×S×S), with the train/val label noise applied unless ``clean_masks``."""
     meta = generate_metadata(spec)
+    segmentation = spec.task == "segmentation"
+    masks = np.zeros((len(meta), *[spec.size] * spec.dims), np.uint8) if segmentation else None
     if spec.dims == 3:
         from fairmedia.data.synthetic_3d import render_volumes
 
-        images = render_volumes(meta, spec)
+        images = render_volumes(meta, spec, masks=masks)
     elif spec.dims == 2:
-        images = render_images(meta, spec)
+        images = render_images(meta, spec, masks=masks)
     else:
         raise UserError(f"synthetic dims must be 2 or 3, got {spec.dims}")
-    return meta, apply_scanner(images, spec.intensity_scale, spec.intensity_offset)
+    images = apply_scanner(images, spec.intensity_scale, spec.intensity_offset)
+    if masks is None:
+        return meta, images
+    meta, masks = add_mask_noise(meta, masks, spec, apply=not clean_masks)
+    return meta, images, masks
 
 
 def write_synthetic(out_dir: str | Path, preset: str = "mixed", **overrides: Any) -> Path:
     """Generate a preset and write it through the prepared-dataset contract."""
     spec = spec_from_preset(preset, **overrides)
-    meta, images = generate(spec)
     attributes = ["sex"] + (["age_group"] if spec.second_attribute else [])
     options = {"preset": preset, **{k: v for k, v in asdict(spec).items() if k != "extra"}}
-    return write_prepared(
-        out_dir, meta, images, dataset=f"synthetic-{preset}", card_version=CARD_VERSION,
-        attributes=attributes, options=options,
-    )
+    if spec.task == "classification":  # the manifest of a classification dataset as before masks
+        default = SyntheticSpec()
+        for key in ADDED_WITH_MASKS:
+            if options[key] == getattr(default, key):
+                options.pop(key)
+    written = dict(dataset=f"synthetic-{preset}", card_version=CARD_VERSION,
+                   attributes=attributes, options=options)
+    if spec.task == "segmentation":
+        meta, images, masks = generate(spec)
+        return write_prepared(out_dir, meta, images, **written, task="segmentation",
+                              classes=dict(CLASSES), masks=masks)
+    meta, images = generate(spec)
+    return write_prepared(out_dir, meta, images, **written)

@@ -6,6 +6,7 @@ cases — a Gaussian lesion blob in one of the dark regions. Every knob acts as 
 
 - ``visibility`` widens group F's body (the group is visible in the volume);
 - ``contrast`` and ``age_contrast`` scale the lesion's amplitude per group (difficulty);
+- ``lesion_size`` scales the lesion's radius per group (and its mask, for segmentation);
 - ``presentation_shift`` turns group F's lesions from bright to dark (polarity);
 - the shortcut ``marker`` is a bright cube in a corner;
 - ``noise`` is additive Gaussian noise; labels, groups and splits come from the shared metadata.
@@ -20,6 +21,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from fairmedia.data.synthetic_masks import lesion_mask
 
 GROUP_F = "F"
 VOXELS_PER_CHUNK = 1 << 23  # ~8M voxels: each float32 temporary of a chunk stays near 32 MB
@@ -36,8 +39,10 @@ def _blob(grid: tuple[np.ndarray, ...], centre: tuple[Any, ...], sigma: Any) -> 
     return np.exp(-d2 / (2 * sigma**2))
 
 
-def render_volumes(meta: pd.DataFrame, spec: Any, chunk: int | None = None) -> np.ndarray:
-    """Draw every volume (uint8, N×1×S×S×S) for the rows of ``meta``."""
+def render_volumes(meta: pd.DataFrame, spec: Any, chunk: int | None = None,
+                   masks: np.ndarray | None = None) -> np.ndarray:
+    """Draw every volume (uint8, N×1×S×S×S) for the rows of ``meta``. Given ``masks`` (uint8
+    N×S×S×S), fill it with the mask of each drawn lesion (``synthetic_masks.lesion_mask``)."""
     s = int(spec.size)
     if chunk is None:
         chunk = max(1, VOXELS_PER_CHUNK // s**3)
@@ -76,6 +81,11 @@ def render_volumes(meta: pd.DataFrame, spec: Any, chunk: int | None = None) -> n
             col(rng.uniform(-0.3, 0.3, b)) + shift[2],
         )
         sigma = col(rng.uniform(0.09, 0.13, b))  # a little wider than 2D: fewer voxels per side
+        if tuple(spec.lesion_size) != (1.0, 1.0):  # skipped at the default: volumes as before
+            sigma = sigma * col(np.asarray(spec.lesion_size, dtype=np.float32)[female[sl].astype(int)])
+        if masks is not None:
+            d2 = sum((g_ - c) ** 2 for g_, c in zip(grid, lesion))
+            masks[sl] = lesion_mask(d2, sigma, y_all[sl])
         contrast = np.asarray(spec.contrast, dtype=np.float32)[female[sl].astype(int)]
         contrast = contrast * np.where(old[sl], spec.age_contrast, 1.0)
         polarity = 1.0 - 2.0 * spec.presentation_shift * female[sl]

@@ -194,9 +194,11 @@ def finish(
     front = ["sample_id", "patient_id", "split", "y"]
     rest = [c for c in table.columns if c not in front and c != "official_split"]
     with disk_full_is_user_error(out):
+        # A segmentation card (``task: segmentation``, ``classes``) has its decoder fill masks.npy.
         return write_prepared(out, table[front + rest], None, dataset=name,
                               card_version=card["version"], attributes=attributes,
-                              sources=sources, options=options)
+                              sources=sources, options=options,
+                              task=card.get("task", "classification"), classes=card.get("classes"))
 
 
 _RAW_ROW = "_raw_row"  # position in the adapter's raw table, dropped before anything is written
