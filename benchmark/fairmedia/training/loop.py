@@ -311,6 +311,8 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         row["candidate"] = bool(method.selection_candidate(epoch))
         row.update(_val_summary(prepared, eval_rows, epoch_scores))
         tp = time.time()
+        # The float16 features the file keeps, so the recorded score is recomputable from it.
+        feats = feats.astype(np.float16)
         row.update(_encoding_summary(prepared, val_rows, feats[:len(val_rows)]))
         encoding.save_features(out, epoch, prepared.metadata["sample_id"].to_numpy()[eval_rows],
                                feats)
