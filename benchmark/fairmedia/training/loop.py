@@ -112,6 +112,9 @@ def score_rows_and_features(
         if hook is not None:
             hook.remove()
     method.train()
+    if features and len(caught) != len(out):
+        raise RuntimeError(f"{type(method).__name__}.feature_layer() is not called by its "
+                           "predict(): no penultimate features were caught")
     feats = torch.cat(caught).flatten(1).numpy() if features else None
     return torch.cat(out).numpy(), feats
 
