@@ -173,3 +173,37 @@ def test_more_than_two_groups_use_macro_one_vs_rest(tmp_path):
     expected = roc_auc_score(g[150:], clf.predict_proba(scaler.transform(x16[150:])),
                              multi_class="ovr", average="macro")
     assert value == pytest.approx(expected, abs=1e-9)
+
+
+def test_weight_averaging_gives_the_averaged_networks_features():
+    torch.manual_seed(0)
+    method = _method("swa", build_model("cnn-small", 1))
+    for epoch in range(2):
+        method.on_epoch_end(epoch)
+        with torch.no_grad():
+            for p in method.model.parameters():  # the raw network moves away from the average
+                p.add_(0.5)
+    assert method.averaged_network() is not None
+    x = torch.randn(4, 1, 16, 16)
+    _, feats = score_rows_and_features(method, _loader(x), torch.device("cpu"))
+    with torch.no_grad():
+        averaged = method.averaged_network().eval().encoder(x).numpy()
+        raw = method.model.eval().encoder(x).numpy()
+    np.testing.assert_allclose(feats, averaged, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(feats, raw)
+
+
+def test_evaluation_tolerance_reaches_min_encoding(run, tmp_path):
+    long = pd.read_parquet(run / "epoch_scores.parquet")
+    enc = long.groupby("epoch")["val_encoding_auc_sex"].first().to_numpy()
+    report = evaluate_run(run, "sex", "min_encoding", tmp_path / "ev", encoding_tolerance=1.0)
+    assert report["run"]["epoch"] == int(np.argmin(enc))  # every epoch is within a tolerance of 1
+
+
+def test_workflow_passes_the_tolerance_only_when_set():
+    from fairmedia.grid import evaluation_args
+
+    assert "--encoding-tolerance" not in evaluation_args({}, in_distribution=True)
+    assert "--encoding-tolerance 0.05" in evaluation_args(
+        {"evaluation": {"encoding_tolerance": 0.05}}, in_distribution=True)
+    assert "--encoding-tolerance" not in evaluation_args({"evaluation": {"encoding_tolerance": 0.05}})
