@@ -111,7 +111,8 @@ def probe_block(run: Path, epoch: int, sample_ids: np.ndarray, split: np.ndarray
     saved = load_features(run, epoch)
     if saved is None:
         block["reason"] = (f"no {layout.features_file(run, epoch).relative_to(run)} in the run "
-                           "(trained before features were saved, or the epoch was not kept)")
+                           "(a post-processing run, a run trained before features were saved, "
+                           "or an epoch whose files were not kept)")
         return block
     ids, feats = saved
     where = dict(zip(ids.tolist(), range(len(ids))))
