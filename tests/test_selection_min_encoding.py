@@ -61,3 +61,18 @@ def test_chosen_epoch_is_eligible_and_minimal_on_random_tables(tolerance):
         i = choose("min_encoding", overall, np.zeros((8, 0)), encoding=enc, tolerance=tolerance)
         eligible = np.flatnonzero(overall >= overall.max() - tolerance)  # written out here
         assert i == eligible[np.argmin(enc[eligible])]
+
+
+def test_across_hyperparameter_configurations_min_encoding_is_overall_with_a_note():
+    import pandas as pd
+
+    from fairmedia.report.hparam_choice import choose as choose_configuration
+
+    keys = {"dataset": "d", "attribute": "sex", "arch": "a", "decides": False}
+    vals = pd.DataFrame([{**keys, "method": f"m@hp{k}", "seed": s, "val_auc": auc,
+                          "val_auc_worst": auc - 0.1, "val_auc_group::A": auc - 0.1,
+                          "val_auc_group::B": auc}
+                         for k, auc in enumerate((0.80, 0.87, 0.82)) for s in (0, 1)])
+    chosen = choose_configuration(vals, "min_encoding")
+    assert chosen.query("chosen")["method"].tolist() == ["m@hp1"]  # the best val AUC
+    assert set(chosen["note"]) == {"min_encoding chooses across configurations as overall"}
