@@ -32,7 +32,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from fairmedia import layout
-from fairmedia.metrics.groups import parts_grouping
+from fairmedia.data.prepared import PreparedDataset
+from fairmedia.metrics.groups import attribute_grouping, parts_grouping
 from fairmedia.training.checkpoint import atomic_target
 
 PROBE_C = 1.0
@@ -66,6 +67,16 @@ def cv_encoding_auc(features: np.ndarray, groups: np.ndarray) -> float:
     folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0)
     proba = cross_val_predict(probe(), x, g, cv=folds, method="predict_proba")
     return group_auc(g, proba)
+
+
+def epoch_encoding(prepared: PreparedDataset, val_rows: np.ndarray, features: np.ndarray
+                   ) -> dict[str, float]:
+    """Attribute → :func:`cv_encoding_auc` of one epoch's val ``features`` (rows ``val_rows`` of
+    the prepared data), for every prepared attribute: what min_encoding selects on."""
+    meta = prepared.metadata.iloc[val_rows]
+    return {attr: cv_encoding_auc(features, attribute_grouping(meta, attr, None,
+                                                               str(prepared.root)).codes)
+            for attr in prepared.attributes}
 
 
 def val_to_test_probe_auc(x_val: np.ndarray, g_val: np.ndarray, x_test: np.ndarray, g_test: np.ndarray

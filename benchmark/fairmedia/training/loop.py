@@ -126,17 +126,6 @@ def score_rows(
     return score_rows_and_features(method, loader, device, accel, features=False)[0]
 
 
-def _encoding_summary(prepared: PreparedDataset, val_rows: np.ndarray, feats: np.ndarray
-                      ) -> dict[str, float]:
-    """The cross-validated val encoding AUC of every prepared attribute (min_encoding's input)."""
-    meta = prepared.metadata.iloc[val_rows]
-    out = {}
-    for attr in prepared.attributes:
-        codes = attribute_grouping(meta, attr, None, str(prepared.root)).codes
-        out[f"{outputs.ENCODING_PREFIX}{attr}"] = encoding.cv_encoding_auc(feats, codes)
-    return out
-
-
 def remove_partial_files(out: Path) -> None:
     """Half-written files of a killed job (``*.partial``) are never read; drop them on restart."""
     for path in out.rglob("*.partial"):
@@ -316,7 +305,8 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         tp = time.time()
         # The float16 features the file keeps, so the recorded score is recomputable from it.
         feats = feats.astype(np.float16)
-        row.update(_encoding_summary(prepared, val_rows, feats[:len(val_rows)]))
+        row.update({f"{outputs.ENCODING_PREFIX}{attr}": auc for attr, auc in
+                    encoding.epoch_encoding(prepared, val_rows, feats[:len(val_rows)]).items()})
         encoding.save_features(out, epoch, prepared.metadata["sample_id"].to_numpy()[eval_rows],
                                feats)
         row["encoding_seconds"] = time.time() - tp  # probe + features file: the added cost
