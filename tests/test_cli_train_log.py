@@ -54,6 +54,6 @@ def test_train_logs_device_precision_and_a_summary(tiny_prepared, tmp_path, caps
     # The epoch each criterion selected, as predictions.parquet records it (1-based in the log).
     chosen = pd.read_parquet(out / "predictions.parquet").groupby("selection")["epoch"].first()
     expected = ", ".join(f"{c} {int(chosen[c]) + 1}"
-                         for c in ("overall", "worst_group", "dto", "pareto"))
+                         for c in ("overall", "worst_group", "dto", "pareto", "min_encoding"))
     assert lines[-1].startswith(f"{tag} done: 2 epochs; selected epoch (by val, sex): {expected}; ")
     assert lines[-1].endswith(f"s; outputs in {out}")

@@ -84,7 +84,7 @@ def test_single_class_group_is_ignored_by_the_group_rules():
 def test_no_defined_group_falls_back_to_overall():
     per_group = np.full((3, 2), np.nan)
     overall = np.array([0.6, 0.9, 0.7])
-    assert [select_epoch(r, overall, per_group) for r in SELECTIONS] == [1, 1, 1, 1]
+    assert [select_epoch(r, overall, per_group) for r in SELECTIONS] == [1] * len(SELECTIONS)
 
 
 def test_unknown_criterion():

@@ -194,11 +194,15 @@ def train_execution_args(config: dict[str, Any]) -> str:
                         for f, opt, v in _train_values(config) if opt.resource))
 
 
-def evaluation_args(config: dict[str, Any]) -> str:
-    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted)."""
+def evaluation_args(config: dict[str, Any], *, in_distribution: bool = False) -> str:
+    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted); for
+    ``evaluate-run`` (``in_distribution``) also ``--encoding-tolerance T`` when the config sets
+    min_encoding's tolerance (left out at the default, so existing evaluations are not rerun)."""
     ev = config.get("evaluation", {})
     values = {"bootstrap": ev.get("bootstrap", 1000), "threshold": ev.get("threshold", "youden"),
               "min-group-size": ev.get("min_group_size", 20)}
+    if in_distribution and ev.get("encoding_tolerance", 0.01) != 0.01:
+        values["encoding-tolerance"] = float(ev["encoding_tolerance"])
     return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in values.items())
 
 

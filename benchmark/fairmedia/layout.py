@@ -43,6 +43,7 @@ EPOCH_SCORES = "epoch_scores.parquet"
 HISTORY = "history.csv"
 CHECKPOINT = "checkpoint.pt"
 WEIGHTS = "weights"
+FEATURES = "features"
 TRAIN_LOG = "train.log"
 POSTPROCESS_LOG = "postprocess.log"
 TRANSFER_JSON = "transfer.json"
@@ -85,8 +86,13 @@ def weights_file(run: str | Path, epoch: int) -> Path:
     return Path(run) / WEIGHTS / f"epoch{epoch:03d}.pt"
 
 
+def features_file(run: str | Path, epoch: int) -> Path:
+    """Penultimate-layer features (float16) of the val+test rows after epoch NNN."""
+    return Path(run) / FEATURES / f"epoch{epoch:03d}.npz"
+
+
 def weights_epoch(path: Path) -> int:
-    """The epoch of a ``weights/epochNNN.pt`` file."""
+    """The epoch of a ``weights/epochNNN.pt`` (or ``features/epochNNN.npz``) file."""
     return int(path.stem.removeprefix("epoch"))
 
 

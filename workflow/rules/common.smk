@@ -43,6 +43,7 @@ else:
     FAIRMEDIA = f"{shlex.quote(sys.executable)} -m fairmedia.cli"
 TRAIN_EXECUTION = grid.train_execution_args(config)
 EVALUATION_SETTINGS = grid.evaluation_args(config)
+EVALUATE_RUN_SETTINGS = grid.evaluation_args(config, in_distribution=True)
 SELECTIONS = config["selections"]
 _ALL_METHODS = method_catalog()  # read from source: planning never imports torch
 # A method wildcard is a registered name, optionally with a sampled-hyperparameter suffix @hpK.

@@ -10,7 +10,7 @@ rule evaluate:
         scored=f"{EVAL_DIR}/{layout.SCORED}",
     params:
         # The settings that change an evaluation's numbers, as one rerun-triggering parameter.
-        settings=EVALUATION_SETTINGS,
+        settings=EVALUATE_RUN_SETTINGS,
     log:
         f"{EVAL_DIR}/{layout.EVALUATE_LOG}",
     conda:

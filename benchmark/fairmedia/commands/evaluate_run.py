@@ -14,7 +14,11 @@ HELP = "evaluate a finished run for one attribute and one model-selection criter
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_dir", help="run folder (holds run.json and predictions)")
     p.add_argument("--attribute", required=True, help="evaluation attribute, or A&B for an intersection")
-    p.add_argument("--selection", default="overall", help="overall | worst_group | dto")
+    p.add_argument("--selection", default="overall",
+                   help="overall | worst_group | dto | pareto | min_encoding")
+    p.add_argument("--encoding-tolerance", type=float, default=0.01,
+                   help="min_encoding: epochs whose val AUC is within this (absolute) of the best "
+                        "are eligible (default 0.01)")
     p.add_argument("--out-dir", default=None,
                    help="folder for metrics.json and scored.parquet (default: the run's "
                         "eval/ATTRIBUTE/SELECTION, as the workflow lays it out)")
@@ -31,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         args.out_dir or layout.eval_dir(args.run_dir, args.attribute, args.selection),
         prepared_dir=args.prepared,
         bootstrap=args.bootstrap, threshold=args.threshold, min_group_size=args.min_group_size,
-        seed=args.seed,
+        seed=args.seed, encoding_tolerance=args.encoding_tolerance,
     )
     attr = report["attributes"][args.attribute]
     auc = attr["disparity"].get("auc", {})

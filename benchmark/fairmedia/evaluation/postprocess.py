@@ -54,7 +54,8 @@ def postprocess_run(base: str | Path, method: str, attribute: str, prepared_dir:
     hp = resolve_hparams(method, hparams or {}, sample_seed=hparam_sample)
     rows, scores = outputs.load_epoch_scores(base, prepared)
     preds = outputs.predictions_frame(prepared, rows, scores, attribute,
-                                      candidates=outputs.load_candidates(base))
+                                      candidates=outputs.load_candidates(base),
+                                      encoding=outputs.load_encoding(base))
     codes, names = prepared.attribute_codes(attribute)
     position = pd.Series(np.arange(len(prepared.metadata)), index=prepared.metadata["sample_id"])
     preds["group"] = codes[position.loc[preds["sample_id"]].to_numpy()]

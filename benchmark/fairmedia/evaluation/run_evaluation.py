@@ -17,6 +17,7 @@ import pandas as pd
 
 from fairmedia import layout
 from fairmedia.data.prepared import PreparedDataset, load_prepared
+from fairmedia.diagnostics import encoding
 from fairmedia.errors import UserError
 from fairmedia.layout import intersection_parts
 from fairmedia.metrics import evaluate_predictions
@@ -26,10 +27,11 @@ from fairmedia.training.outputs import (
     atomic_parquet,
     atomic_text,
     load_candidates,
+    load_encoding,
     load_epoch_scores,
     predictions_frame,
 )
-from fairmedia.training.selection import SELECTIONS, val_auc_by_epoch
+from fairmedia.training.selection import ENCODING_TOLERANCE, SELECTIONS, val_auc_by_epoch
 
 
 def _read_run_json(run_dir: Path) -> dict[str, Any]:
@@ -52,15 +54,22 @@ def _with_intersection(prepared: PreparedDataset, attribute: str) -> tuple[Prepa
     return PreparedDataset(prepared.root, meta, prepared.images, prepared.manifest), parts
 
 
-def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: str, selection: str
-                         ) -> pd.DataFrame:
-    """Val and test rows of the model that ``selection`` picks for ``attribute``."""
+def selected_predictions(run_dir: Path, prepared: PreparedDataset, attribute: str, selection: str,
+                         *, tolerance: float = ENCODING_TOLERANCE) -> pd.DataFrame:
+    """Val and test rows of the model that ``selection`` picks for ``attribute`` (``tolerance``:
+    min_encoding's val AUC tolerance)."""
     if selection not in SELECTIONS:
         raise UserError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
     if (run_dir / layout.EPOCH_SCORES).exists():
         rows, scores = load_epoch_scores(run_dir, prepared)
+        enc = load_encoding(run_dir)
+        if selection == "min_encoding" and not enc:
+            raise UserError(f"{run_dir / layout.EPOCH_SCORES} records no per-epoch attribute "
+                            "encoding (the run was trained before it was); retrain the run to "
+                            "use selection 'min_encoding'")
         preds = predictions_frame(prepared, rows, scores, attribute,
-                                  candidates=load_candidates(run_dir))
+                                  candidates=load_candidates(run_dir), encoding=enc,
+                                  tolerance=tolerance)
     else:
         preds = pd.read_parquet(run_dir / layout.PREDICTIONS)
     preds = preds[preds["selection"] == selection]
@@ -157,12 +166,14 @@ def evaluate_run(
     threshold: str = "youden",
     min_group_size: int = 20,
     seed: int = 0,
+    encoding_tolerance: float = ENCODING_TOLERANCE,
 ) -> dict[str, Any]:
     run_dir, out = Path(run_dir), Path(out_dir)
     info = _read_run_json(run_dir)
     prepared = load_prepared(prepared_dir or info["config"]["prepared"], need_images=False)
     prepared, parts = _with_intersection(prepared, attribute)
-    preds = selected_predictions(run_dir, prepared, attribute, selection)
+    preds = selected_predictions(run_dir, prepared, attribute, selection,
+                                 tolerance=encoding_tolerance)
     columns = ["sample_id", *dict.fromkeys([*parts, attribute])]
     df = preds.merge(prepared.metadata[columns], on="sample_id", how="left", validate="many_to_one")
     report = evaluate_predictions(
@@ -179,6 +190,8 @@ def evaluate_run(
         # Validation numbers of the selected model: what hyperparameter selection may look at.
         "val": val_block,
     }
+    report["attribute_encoding_auc"] = encoding.evaluation_blocks(
+        run_dir, df, parts, attribute, int(preds["epoch"].iloc[0]), source=report["source"])
     out.mkdir(parents=True, exist_ok=True)
     test = df[df["split"] == "test"]
     scored = scored_frame(test, parts_grouping(test, parts, report["source"]),

@@ -45,6 +45,7 @@ from fairmedia.training.outputs import (
     atomic_parquet,
     atomic_text,
     load_candidates,
+    load_encoding,
     load_epoch_scores,
     selected_epochs,
 )
@@ -150,7 +151,8 @@ def transfer_predict(run_dir: str | Path, target_dir: str | Path, out_dir: str |
         source.check_attribute(column)
     rows, scores = load_epoch_scores(run_dir, source)
     candidates = load_candidates(run_dir)
-    epochs = {a: selected_epochs(source, rows, scores, a, candidates=candidates)
+    enc = load_encoding(run_dir)
+    epochs = {a: selected_epochs(source, rows, scores, a, candidates=candidates, encoding=enc)
               for a in attribute_map}
     train_attr = info["config"]["attribute"]
     src_groups, tgt_groups, n_groups = _group_codes(source, target, train_attr, attribute_map)

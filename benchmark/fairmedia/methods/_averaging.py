@@ -41,5 +41,8 @@ class WeightAveraging(Method):
         net = self.averaged_network()
         return net if net is not None else self.model
 
+    def feature_layer(self) -> nn.Module:
+        return self.eval_model().head
+
     def selection_candidate(self, epoch: int) -> bool:
         return self.averaged_network() is not None

@@ -169,3 +169,8 @@ class Method(nn.Module):
     def eval_model(self) -> nn.Module:
         """The network whose weights are saved for later use (transfer, pruning)."""
         return self.model
+
+    def feature_layer(self) -> nn.Module:
+        """The final linear layer of what :meth:`predict` scores: its input is the penultimate
+        features the attribute-encoding probe reads (``diagnostics/encoding.py``)."""
+        return self.model.head

@@ -44,3 +44,6 @@ class DomainIndependent(Method):
 
     def eval_model(self) -> nn.Module:
         return self
+
+    def feature_layer(self) -> nn.Module:
+        return self.heads  # the groups' heads read the shared features

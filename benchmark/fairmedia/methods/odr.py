@@ -157,3 +157,6 @@ class ODR(Method):
 
     def eval_model(self) -> nn.Module:
         return self
+
+    def feature_layer(self) -> nn.Module:
+        return self.task_head  # reads the target code z_T, ODR's penultimate representation

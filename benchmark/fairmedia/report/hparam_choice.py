@@ -159,9 +159,11 @@ def _auc_choice(means: pd.DataFrame, selection: str, fixed: str | None) -> tuple
     cols: dict[str, Any] = {"criterion": f"val AUC ({selection})", "note": note}
     g_index = names.index(fixed) if fixed in names and keep[names.index(fixed)] else None
     idx = rules.choose(selection, overall, aucs, worst_group=g_index)
-    if selection == "overall" or not kept:
+    if selection in ("overall", "min_encoding") or not kept:
         cols["val_mean"] = overall
-        if selection != "overall":
+        if selection == "min_encoding":  # no per-configuration encoding is collected
+            cols["note"] = "min_encoding chooses across configurations as overall"
+        elif selection != "overall":
             cols["note"] = "no group with a defined val AUC in every configuration: overall used"
         return idx, cols
     if selection == "worst_group":

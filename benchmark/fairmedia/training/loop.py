@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from fairmedia import layout, provenance
 from fairmedia.data.prepared import PreparedDataset, load_prepared
 from fairmedia.data.torch_dataset import PreparedImageDataset
+from fairmedia.diagnostics import encoding
 from fairmedia.errors import UserError
 from fairmedia.methods.registry import get_method, resolve_hparams
 from fairmedia.metrics.groups import attribute_grouping
@@ -88,19 +89,41 @@ def _train_inputs(dataset: PreparedImageDataset, batch_size: int, steps: int,
 
 
 @torch.no_grad()
+def score_rows_and_features(
+    method: Any, loader: DataLoader, device: torch.device,
+    accel: accelerate.Acceleration | None = None, *, features: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scores (probability of y = 1) of the loader's rows and, with ``features``, the penultimate
+    features: the input of ``method.feature_layer()``, caught by a forward pre-hook in the same
+    pass, so every method's own ``predict`` path (harmonised inputs, averaged networks, group
+    heads) is what the features come from, at no extra forward pass."""
+    accel = accel or accelerate.Acceleration(device)
+    method.eval()
+    out, caught = [], []
+    hook = (method.feature_layer().register_forward_pre_hook(
+        lambda _module, inputs: caught.append(inputs[0].detach().float().cpu()))
+        if features else None)
+    try:
+        for x, _, a, _ in loader:
+            with accel.autocast():
+                logits = method.predict(accel.to_device(x), accel.to_device(a))
+            out.append(torch.sigmoid(logits.float()).cpu())
+    finally:
+        if hook is not None:
+            hook.remove()
+    method.train()
+    if features and len(caught) != len(out):
+        raise RuntimeError(f"{type(method).__name__}.feature_layer() is not called by its "
+                           "predict(): no penultimate features were caught")
+    feats = torch.cat(caught).flatten(1).numpy() if features else None
+    return torch.cat(out).numpy(), feats
+
+
 def score_rows(
     method: Any, loader: DataLoader, device: torch.device,
     accel: accelerate.Acceleration | None = None,
 ) -> np.ndarray:
-    accel = accel or accelerate.Acceleration(device)
-    method.eval()
-    out = []
-    for x, _, a, _ in loader:
-        with accel.autocast():
-            logits = method.predict(accel.to_device(x), accel.to_device(a))
-        out.append(torch.sigmoid(logits.float()).cpu())
-    method.train()
-    return torch.cat(out).numpy()
+    return score_rows_and_features(method, loader, device, accel, features=False)[0]
 
 
 def remove_partial_files(out: Path) -> None:
@@ -116,6 +139,7 @@ RUN_OUTPUTS = (layout.RUN_JSON, layout.PREDICTIONS, layout.EPOCH_SCORES, layout.
 
 def clear_run_outputs(out: Path) -> None:
     shutil.rmtree(out / layout.WEIGHTS, ignore_errors=True)
+    shutil.rmtree(out / layout.FEATURES, ignore_errors=True)
     shutil.rmtree(out / "tmp", ignore_errors=True)
     for name in (layout.CHECKPOINT, *RUN_OUTPUTS):
         (out / name).unlink(missing_ok=True)
@@ -267,10 +291,10 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
                 val_scores = score_rows(method, val_loader, device, accel)
                 method.on_validation(epoch, _bce(y_val, val_scores), end_of_epoch=False)
         method.on_epoch_end(epoch)
-        epoch_scores = score_rows(method, eval_loader, device, accel)
+        epoch_scores, feats = score_rows_and_features(method, eval_loader, device, accel)
         val_loss = _bce(y_val, epoch_scores[:len(val_rows)])  # eval rows: val, then test
         if method.on_validation(epoch, val_loss):  # the network to score changed (SWAD's end)
-            epoch_scores = score_rows(method, eval_loader, device, accel)
+            epoch_scores, feats = score_rows_and_features(method, eval_loader, device, accel)
         scores = np.concatenate([scores, epoch_scores[None]], axis=0)
         row = {"epoch": epoch, **pd.DataFrame(logs).mean().to_dict()}
         # val_loss is of the network the method was first scored with this epoch (what
@@ -278,6 +302,14 @@ def train_run(cfg: TrainConfig, log=print) -> Path:
         row["val_loss"] = val_loss
         row["candidate"] = bool(method.selection_candidate(epoch))
         row.update(_val_summary(prepared, eval_rows, epoch_scores))
+        tp = time.time()
+        # The float16 features the file keeps, so the recorded score is recomputable from it.
+        feats = feats.astype(np.float16)
+        row.update({f"{outputs.ENCODING_PREFIX}{attr}": auc for attr, auc in
+                    encoding.epoch_encoding(prepared, val_rows, feats[:len(val_rows)]).items()})
+        encoding.save_features(out, epoch, prepared.metadata["sample_id"].to_numpy()[eval_rows],
+                               feats)
+        row["encoding_seconds"] = time.time() - tp  # probe + features file: the added cost
         row["seconds"] = time.time() - te
         history.append(row)
         save_atomic(method.eval_model().state_dict(), layout.weights_file(out, epoch))
@@ -316,21 +348,24 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
     criterion selects for it."""
     out = Path(cfg.out)
     candidates = outputs.candidate_epochs(history)
+    enc = outputs.encoding_by_epoch(history)
     keep: set[int] = set()
     selected: dict[str, dict[str, int]] = {}
     for attr in prepared.attributes or ["any"]:
         selected[attr] = outputs.selected_epochs(prepared, eval_rows, scores, attr,
-                                                 candidates=candidates)
+                                                 candidates=candidates, encoding=enc)
         keep.update(selected[attr].values())
-    for path in (out / layout.WEIGHTS).glob("epoch*.pt"):
+    kept_files = [*(out / layout.WEIGHTS).glob("epoch*.pt"),
+                  *(out / layout.FEATURES).glob("epoch*.npz")]
+    for path in kept_files:
         if layout.weights_epoch(path) not in keep:  # only epochs some criterion selects are kept
             path.unlink()
     sel_attr = cfg.attribute if cfg.attribute != "any" else (prepared.attributes or ["any"])[0]
     outputs.atomic_parquet(outputs.epoch_scores_frame(prepared, eval_rows, scores,
-                                                      candidates=candidates),
+                                                      candidates=candidates, encoding=enc),
                            out / layout.EPOCH_SCORES)
     outputs.atomic_parquet(outputs.predictions_frame(prepared, eval_rows, scores, sel_attr,
-                                                     candidates=candidates),
+                                                     candidates=candidates, encoding=enc),
                            out / layout.PREDICTIONS)
     hist = pd.DataFrame(history)
     outputs.atomic_text(hist.to_csv(index=False), out / layout.HISTORY)

@@ -18,7 +18,16 @@ Rules (Zong et al., "MEDFAIR: Benchmarking Fairness for Medical Imaging", ICLR 2
   every group and > in one), the one with the best AUC on the group g* = argmin_g max_c A[c, g]
   (the group whose best achievable AUC is lowest). MEDFAIR fixes g* once from ERM's candidates; a
   caller passes it as ``worst_group=`` (the hyperparameter level does so from the baseline's
-  configurations), otherwise g* is taken from these candidates themselves.
+  configurations), otherwise g* is taken from these candidates themselves;
+- ``min_encoding`` (after Yang et al., "The limits of fair medical imaging AI in real-world
+  generalization", Nature Medicine 2024): among the candidates whose overall val AUC is within
+  ``tolerance`` (absolute, default ``ENCODING_TOLERANCE`` = 0.01) of the best, the one whose val
+  features encode the attribute least — the lowest cross-validated probe AUC (the raw AUC, not
+  its distance from 0.5: an out-of-fold AUC below 0.5 is noise of a probe that finds nothing;
+  ``diagnostics/encoding.py`` for the probe). With a single candidate within tolerance that one
+  is chosen; a candidate without an encoding score is not eligible; with no encoding scores at
+  all (a run trained before they were recorded, or the hyperparameter level, where none are
+  collected) the rule is ``overall``.
 
 Groups whose AUC is undefined (one class) for some candidate are left out of the table; with no
 group left every rule falls back to ``overall``. Ties go to the earliest candidate.
@@ -29,7 +38,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-SELECTIONS = ("overall", "worst_group", "dto", "pareto")
+SELECTIONS = ("overall", "worst_group", "dto", "pareto", "min_encoding")
+ENCODING_TOLERANCE = 0.01
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -90,17 +100,36 @@ def pareto_choice(aucs: np.ndarray, worst_group: int | None = None) -> int:
     return int(np.argmax(value))
 
 
+def min_encoding_choice(overall: np.ndarray, encoding: np.ndarray,
+                        tolerance: float = ENCODING_TOLERANCE) -> int:
+    """Index of the candidate with the lowest ``encoding`` among those whose ``overall`` is at
+    least max(overall) - ``tolerance`` (earliest among ties); the best ``overall`` when no such
+    candidate has a finite encoding."""
+    overall, encoding = np.asarray(overall, dtype=float), np.asarray(encoding, dtype=float)
+    best = int(np.nanargmax(overall)) if np.isfinite(overall).any() else len(overall) - 1
+    eligible = (overall >= overall[best] - tolerance) & np.isfinite(encoding)
+    if not eligible.any():
+        return best
+    return int(np.argmin(np.where(eligible, encoding, np.inf)))
+
+
 def choose(
-    rule: str, overall: np.ndarray, per_group: np.ndarray, *, worst_group: int | None = None
+    rule: str, overall: np.ndarray, per_group: np.ndarray, *, worst_group: int | None = None,
+    encoding: np.ndarray | None = None, tolerance: float = ENCODING_TOLERANCE,
 ) -> int:
     """Index of the candidate ``rule`` picks from ``overall`` (candidates,) and ``per_group``
     (candidates × groups, NaN where undefined). ``worst_group``: the pareto rule's fixed group,
     a column of ``per_group`` (ignored by the other rules; recomputed from these candidates when
-    that column is undefined for some candidate)."""
+    that column is undefined for some candidate). ``encoding`` (candidates,) and ``tolerance``:
+    the min_encoding rule's per-candidate attribute encoding and AUC tolerance."""
     overall = np.asarray(overall, dtype=float)
     per_group = np.asarray(per_group, dtype=float).reshape(len(overall), -1)
     if rule not in SELECTIONS:
         raise ValueError(f"unknown selection {rule!r}; valid: {', '.join(SELECTIONS)}")
+    if rule == "min_encoding":
+        if encoding is None:
+            return choose("overall", overall, per_group)
+        return min_encoding_choice(overall, encoding, tolerance)
     if rule == "overall":
         return int(np.nanargmax(overall)) if np.isfinite(overall).any() else len(overall) - 1
     keep = np.isfinite(per_group).all(axis=0)
@@ -117,7 +146,9 @@ def choose(
     return pareto_choice(valid, fixed)
 
 
-def select_epoch(criterion: str, overall: np.ndarray, per_group: np.ndarray) -> int:
+def select_epoch(criterion: str, overall: np.ndarray, per_group: np.ndarray, *,
+                 encoding: np.ndarray | None = None,
+                 tolerance: float = ENCODING_TOLERANCE) -> int:
     """Index of the chosen epoch of one run (see the module docstring for the rules).
 
     Within a run, ``pareto``'s group g* is fixed from the run's own epochs: the runs of a grid
@@ -126,4 +157,4 @@ def select_epoch(criterion: str, overall: np.ndarray, per_group: np.ndarray) -> 
     level (``report/hparam_choice.py``), where the baseline's runs are part of the block; for ERM
     itself the two coincide.
     """
-    return choose(criterion, overall, per_group)
+    return choose(criterion, overall, per_group, encoding=encoding, tolerance=tolerance)
