@@ -18,6 +18,7 @@ from fairmedia.metrics.bootstrap import percentile_ci
 from fairmedia.metrics.calibration import N_BINS
 from fairmedia.metrics.ci_warnings import ci_warnings
 from fairmedia.metrics.disparity import disparity_reasons
+from fairmedia.metrics.entropy import DEFAULT_ALPHA
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
 from fairmedia.metrics.groups import build_groupings
 from fairmedia.metrics.inputs import (
@@ -31,7 +32,6 @@ from fairmedia.metrics.inputs import (
     split_column,
     with_patient_column,
 )
-from fairmedia.metrics.entropy import DEFAULT_ALPHA
 from fairmedia.metrics.peer_sections import (
     add_privileged,
     add_ranking_metrics,
