@@ -74,6 +74,7 @@ def check_config(config: dict[str, Any]) -> None:
     config_checks.check_device(train.get("device", "cpu"))
     config_checks.check_pretrained(train.get("pretrained", "none"))
     config_checks.check_threshold(config.get("evaluation", {}).get("threshold", "youden"))
+    config_checks.check_privileged(config)
     config_checks.check_leaderboard_metrics(config.get("leaderboard", {}).get("metrics", []))
     from fairmedia.data.compat import check_config as check_transfers  # pairs and aggregates
 
@@ -191,11 +192,19 @@ def train_execution_args(config: dict[str, Any]) -> str:
 
 
 def evaluation_args(config: dict[str, Any]) -> str:
-    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted)."""
+    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted), then
+    ``--target-specificity S`` and one ``--privileged ATTR=GROUP`` per entry of
+    ``evaluation.privileged`` where the config sets them (absent, the string is as before, so
+    existing evaluations are not rerun)."""
     ev = config.get("evaluation", {})
     values = {"bootstrap": ev.get("bootstrap", 1000), "threshold": ev.get("threshold", "youden"),
               "min-group-size": ev.get("min_group_size", 20)}
-    return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in values.items())
+    args = [f"--{k} {shlex.quote(str(v))}" for k, v in values.items()]
+    if "target_specificity" in ev:
+        args.append(f"--target-specificity {shlex.quote(str(ev['target_specificity']))}")
+    args += [f"--privileged {shlex.quote(f'{attr}={group}')}"
+             for attr, group in sorted(ev.get("privileged", {}).items())]
+    return " ".join(args)
 
 
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:

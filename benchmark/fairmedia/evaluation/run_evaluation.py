@@ -9,6 +9,7 @@ test). Post-processing runs, which keep no per-epoch scores, are read from ``pre
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +171,10 @@ def evaluate_run(
     preds = selected_predictions(run_dir, prepared, attribute, selection)
     columns = ["sample_id", *dict.fromkeys([*parts, attribute])]
     df = preds.merge(prepared.metadata[columns], on="sample_id", how="left", validate="many_to_one")
+    # The config names privileged groups for every attribute; keep those evaluated here.
+    evaluated = {layout.intersection_name(*c) for k in range(1, len(parts) + 1)
+                 for c in combinations(parts, k)}
+    privileged = {k: v for k, v in (privileged or {}).items() if k in evaluated}
     meta = prepared.metadata
     train_rows = meta.loc[meta["split"] == "train", list(dict.fromkeys(parts))]
     report = evaluate_predictions(
