@@ -144,11 +144,15 @@ def runs(config: dict[str, Any]) -> list[Run]:
 
 def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
     """Attribute-free runs are evaluated on every attribute of their dataset; others on their own.
-    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed."""
+    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed; with
+    ``evaluation.intersect_order`` k > 2 also the first 3, ..., k (``a__x__b__x__c``; its
+    metrics.json holds every 2..k-way intersection of its parts)."""
     attrs = config["datasets"][run.dataset]["attributes"]
     chosen = list(attrs) if run.attribute == "any" else [run.attribute]
-    if config.get("evaluation", {}).get("intersect") and len(attrs) >= 2:
-        chosen.append(layout.intersection_name(attrs[0], attrs[1]))
+    ev = config.get("evaluation", {})
+    if ev.get("intersect"):
+        for k in range(2, min(int(ev.get("intersect_order", 2)), len(attrs)) + 1):
+            chosen.append(layout.intersection_name(*attrs[:k]))
     return chosen
 
 

@@ -70,3 +70,14 @@ def test_config_privileged_must_name_an_attribute():
               "evaluation": {"privileged": {"sex__x__age": "F&old", "sexx": "M"}}}
     with pytest.raises(UserError, match=r"\['sexx'\] name no dataset attribute"):
         check_privileged(config)
+
+
+def test_config_intersect_order_adds_the_k_way_evaluation_attribute():
+    config = {"datasets": {"d": {"card": "synthetic", "attributes": ["sex", "age", "site"]}},
+              "archs": ["cnn-small"], "methods": ["erm"], "seeds": [0],
+              "evaluation": {"intersect": True, "intersect_order": 3}}
+    run = grid.runs(config)[0]
+    assert grid.eval_attributes(config, run) == ["sex", "age", "site", "sex__x__age",
+                                                 "sex__x__age__x__site"]
+    config["evaluation"].pop("intersect_order")  # default: the pair only, as before
+    assert grid.eval_attributes(config, run)[-1] == "sex__x__age"
