@@ -235,3 +235,22 @@ def test_privileged_differences_and_entropy_have_bootstrap_intervals():
     assert low <= high and high - low > 0
     assert len(ci["criteria"]["between_group_theil"]) == 2
     assert len(ci["groups"]["a"]["f1"]) == 2
+
+
+def test_fairness_report_tables_carry_the_privileged_differences_and_worst_group_names():
+    from fairmedia.metrics import FairnessReport
+    from fairmedia.metrics.render import render_markdown
+
+    df = _three_groups()
+    rep = FairnessReport(df["y"], df["score"], {"grp": df["grp"]}, threshold=f"fixed:{T}",
+                         min_group_size=0, privileged={"grp": "c"})
+    table = rep.privileged.set_index(["versus", "measure"])
+    report = rep.to_dict()["attributes"]["grp"]
+    assert table.loc[("rest", "average_odds_difference"), "value"] == pytest.approx(
+        report["privileged"]["vs_rest"]["average_odds_difference"])
+    assert set(table.index.get_level_values("versus")) == {"rest", "a", "b"}
+    assert (table["privileged"] == "c").all()
+    worst = rep.disparities.set_index("metric").loc["tpr", "worst_group"]
+    assert worst == report["worst_group"]["tpr"]
+    line = next(x for x in render_markdown(rep.to_dict()).splitlines() if x.startswith("| tpr |"))
+    assert line.endswith(f"| {worst} |")
