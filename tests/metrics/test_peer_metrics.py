@@ -88,28 +88,45 @@ def test_two_groups_agree_with_fairlearn():
         demographic_parity_difference(df["y"], d, sensitive_features=sf))
 
 
-def _between_group_ge(df: pd.DataFrame, alpha: float) -> float:
+def _between_group_ge(df: pd.DataFrame, groups: pd.Series, alpha: float) -> float:
     """AIF360's definition row by row: b_i = ŷ_i − y_i + 1, replaced by its group's mean."""
     b = (df["score"] >= T).astype(float) - df["y"] + 1
-    b = b.groupby(df["grp"]).transform("mean").to_numpy()
+    b = b.groupby(groups).transform("mean").to_numpy()
     mu = b.mean()
     if alpha == 1:
         return float(np.mean(b / mu * np.log(b / mu)))
     return float(np.sum((b / mu) ** alpha - 1) / (len(b) * alpha * (alpha - 1)))
 
 
-def test_between_group_entropy_indices_hand_computed():
+def test_between_all_groups_entropy_indices_hand_computed():
     df = _three_groups()
     report = evaluate_predictions(df, ["grp"], threshold=f"fixed:{T}", min_group_size=0)
     crit = report["attributes"]["grp"]["criteria"]
     assert report["generalized_entropy_alpha"] == 2
-    assert crit["between_group_generalized_entropy"] == pytest.approx(_between_group_ge(df, 2))
-    assert crit["between_group_theil"] == pytest.approx(_between_group_ge(df, 1))
-    assert crit["between_group_theil"] > 0
+    assert crit["between_all_groups_generalized_entropy"] == pytest.approx(
+        _between_group_ge(df, df["grp"], 2))
+    assert crit["between_all_groups_theil"] == pytest.approx(_between_group_ge(df, df["grp"], 1))
+    assert crit["between_all_groups_theil"] > 0
     # small groups are left out, as for the other criteria: c (4 rows) with min_group_size=5
     small = evaluate_predictions(df, ["grp"], threshold=f"fixed:{T}", min_group_size=5)
-    assert small["attributes"]["grp"]["criteria"]["between_group_theil"] == pytest.approx(
-        _between_group_ge(df[df["grp"] != "c"], 1))
+    rest = df[df["grp"] != "c"]
+    assert small["attributes"]["grp"]["criteria"]["between_all_groups_theil"] == pytest.approx(
+        _between_group_ge(rest, rest["grp"], 1))
+
+
+def test_between_group_entropy_of_privileged_vs_the_pooled_rest_hand_computed():
+    # AIF360's between_group_* index: the privileged and the unprivileged rows, two groups
+    df = _three_groups()
+    report = evaluate_predictions(df, ["grp"], threshold=f"fixed:{T}", min_group_size=0,
+                                  privileged={"grp": "a"})
+    block = report["attributes"]["grp"]["privileged"]
+    two = df["grp"] == "a"
+    assert block["vs_rest"]["between_group_generalized_entropy"] == pytest.approx(
+        _between_group_ge(df, two, 2))
+    assert block["vs_rest"]["between_group_theil"] == pytest.approx(_between_group_ge(df, two, 1))
+    pair = df[df["grp"] != "c"]
+    assert block["vs_group"]["b"]["between_group_theil"] == pytest.approx(
+        _between_group_ge(pair, pair["grp"], 1))
 
 
 def _best_tpr_by_brute_force(y, score, specificity):
@@ -233,7 +250,8 @@ def test_privileged_differences_and_entropy_have_bootstrap_intervals():
     ci = report["ci"]["attributes"]["grp"]
     low, high = ci["privileged"]["vs_rest"]["average_odds_difference"]
     assert low <= high and high - low > 0
-    assert len(ci["criteria"]["between_group_theil"]) == 2
+    assert len(ci["criteria"]["between_all_groups_theil"]) == 2
+    assert len(ci["privileged"]["vs_rest"]["between_group_theil"]) == 2
     assert len(ci["groups"]["a"]["f1"]) == 2
 
 

@@ -7,8 +7,9 @@
 - ``*_ratio``:            the same with min/max ratios (equalized odds: the smaller ratio)
 - ``es_auc``:             equity-scaled AUC = AUC / (1 + sum_g |AUC - AUC_g|)
   (Luo et al., "FairVision", ICLR 2024), over the eligible groups with AUC defined.
-- ``between_group_generalized_entropy`` (α = 2) and ``between_group_theil``: AIF360's
-  between-group inequality of the benefit ŷ − y + 1 (``metrics/entropy.py``).
+- ``between_all_groups_generalized_entropy`` (α = 2) and ``between_all_groups_theil``:
+  AIF360's between-all-groups inequality of the benefit ŷ − y + 1 (``metrics/entropy.py``); the
+  two-group ``between_group_*`` (privileged vs the rest) is in ``metrics/privileged.py``.
 
 All take the disparity measures computed over eligible groups (n >= min_group_size).
 """
@@ -24,7 +25,7 @@ from fairmedia.metrics.entropy import between_group_generalized_entropy, between
 CRITERIA = (
     "demographic_parity", "accuracy_parity", "equal_opportunity", "equalized_odds", "es_auc",
     "demographic_parity_ratio", "equal_opportunity_ratio", "equalized_odds_ratio",
-    "between_group_generalized_entropy", "between_group_theil",
+    "between_all_groups_generalized_entropy", "between_all_groups_theil",
 )
 
 
@@ -56,8 +57,8 @@ def criteria(
             "equal_opportunity_ratio": tpr["ratio"],
             "equalized_odds_ratio": np.fmin(tpr["ratio"], fpr["ratio"])
             * _both(tpr["ratio"], fpr["ratio"]),
-            "between_group_generalized_entropy": between_group_generalized_entropy(*counts),
-            "between_group_theil": between_group_theil(*counts),
+            "between_all_groups_generalized_entropy": between_group_generalized_entropy(*counts),
+            "between_all_groups_theil": between_group_theil(*counts),
         }
 
 

@@ -48,8 +48,8 @@ CRITERIA: dict[str, str] = {
     "equal_opportunity": LOWER,
     "equalized_odds": LOWER,
     "es_auc": HIGHER,
-    "between_group_generalized_entropy": LOWER,
-    "between_group_theil": LOWER,
+    "between_all_groups_generalized_entropy": LOWER,
+    "between_all_groups_theil": LOWER,
 }
 
 

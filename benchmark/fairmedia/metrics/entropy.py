@@ -8,12 +8,13 @@ of those values over the rows:
     GE(α) = 1 / (n α(α−1)) Σ_i [(b_i / μ)^α − 1] = 1/(α(α−1)) Σ_g (n_g/n) [(μ_g/μ)^α − 1]
     Theil = GE(α → 1)                              = Σ_g (n_g/n) (μ_g/μ) ln(μ_g/μ)
 
-with μ the mean benefit of the rows counted. AIF360 (``ClassificationMetric.
-between_group_generalized_entropy_index``, default α = 2, and ``between_group_theil_index``)
-gives every group listed as privileged or unprivileged its own mean; here the groups are the
-attribute's groups with n ≥ min_group_size (as for the other criteria), so with
-``min_group_size=0`` it is AIF360's value with every group listed. A group with μ_g = 0 adds 0 to
-the Theil index (the limit of x ln x).
+with μ the mean benefit of the rows counted. AIF360's ``ClassificationMetric`` has two
+groupings of it (default α = 2, Theil at α = 1): ``between_all_groups_*`` gives every value of
+the protected attribute its own mean (here: the criteria ``between_all_groups_*``, over the groups
+with n ≥ min_group_size as for the other criteria, so with ``min_group_size=0`` AIF360's value),
+and ``between_group_*`` only two groups, the privileged and the pooled unprivileged rows (here:
+``privileged.vs_rest``, ``metrics/privileged.py``). A group with μ_g = 0 adds 0 to the Theil index
+(the limit of x ln x).
 
 Works on the summed group counts, so bootstrap resamples come at no extra cost: inputs carry any
 leading shape, the group axis last.

@@ -8,6 +8,9 @@ pooled: AIF360's condition "any of the unprivileged groups"), each is unprivileg
 - ``statistical_parity_difference``  = P(ŷ=1 | u) − P(ŷ=1 | p), on the decisions
 - ``average_odds_difference``        = ½ [(FPR_u − FPR_p) + (TPR_u − TPR_p)]
 - ``average_abs_odds_difference``    = ½ [|FPR_u − FPR_p| + |TPR_u − TPR_p|]
+- ``between_group_generalized_entropy`` (α = 2), ``between_group_theil``: AIF360's
+  ``between_group_*_index``, the generalized entropy of the benefit ŷ − y + 1 with the two groups
+  p and u each given its mean benefit (``metrics/entropy.py``)
 
 ``vs_rest`` holds them for the pooled unprivileged rows, ``vs_group`` for each other group alone
 (u = that group), which AIF360 gives when called with one unprivileged group at a time. Unlike
@@ -22,11 +25,13 @@ from __future__ import annotations
 import numpy as np
 
 from fairmedia.errors import UserError
+from fairmedia.metrics.entropy import between_group_generalized_entropy, between_group_theil
 from fairmedia.metrics.groups import Grouping
 
 MEASURES = ("true_positive_rate_difference", "false_positive_rate_difference",
             "statistical_parity_difference", "average_odds_difference",
-            "average_abs_odds_difference")
+            "average_abs_odds_difference", "between_group_generalized_entropy",
+            "between_group_theil")
 
 
 def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -39,7 +44,7 @@ def _rates(n, n_pos, tp, fp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def differences(unprivileged: tuple, privileged: tuple) -> dict[str, np.ndarray]:
-    """The five measures from (n, n_pos, tp, fp) of the unprivileged and privileged rows."""
+    """The measures from (n, n_pos, tp, fp) of the unprivileged and privileged rows."""
     tpr_u, fpr_u, sr_u = _rates(*unprivileged)
     tpr_p, fpr_p, sr_p = _rates(*privileged)
     d_tpr, d_fpr = tpr_u - tpr_p, fpr_u - fpr_p
@@ -49,7 +54,17 @@ def differences(unprivileged: tuple, privileged: tuple) -> dict[str, np.ndarray]
         "statistical_parity_difference": sr_u - sr_p,
         "average_odds_difference": (d_fpr + d_tpr) / 2,
         "average_abs_odds_difference": (np.abs(d_fpr) + np.abs(d_tpr)) / 2,
+        **_two_group_entropy(unprivileged, privileged),
     }
+
+
+def _two_group_entropy(unprivileged: tuple, privileged: tuple) -> dict[str, np.ndarray]:
+    n, n_pos, tp, fp = (np.stack([np.asarray(u, float), np.asarray(p, float)], axis=-1)
+                        for u, p in zip(unprivileged, privileged))
+    both = np.ones(2, bool)
+    return {"between_group_generalized_entropy":
+            between_group_generalized_entropy(n, n_pos, tp + fp, both),
+            "between_group_theil": between_group_theil(n, n_pos, tp + fp, both)}
 
 
 def privileged_statistics(table: dict[str, np.ndarray], keys: list[str], index: int
