@@ -272,3 +272,6 @@ def test_fairness_report_tables_carry_the_privileged_differences_and_worst_group
     assert worst == report["worst_group"]["tpr"]
     line = next(x for x in render_markdown(rep.to_dict()).splitlines() if x.startswith("| tpr |"))
     assert line.endswith(f"| {worst} |")
+    page = rep.to_html()
+    assert "Against the privileged group c" in page and "<th>worst group</th>" in page
+    assert f"<td>{worst}</td></tr>" in page

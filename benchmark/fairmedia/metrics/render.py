@@ -76,7 +76,7 @@ def _privileged_line(section: dict) -> str | None:
     if not block:
         return None
     values = "  ".join(f"{m}={_fmt(v)}" for m, v in block["vs_rest"].items())
-    return f"privileged {block['group']} ({block['chosen_by']}); others − privileged: {values}"
+    return f"privileged {block['group']} ({block['chosen_by']}); the others vs it: {values}"
 
 
 def _ci_warning_lines(report: dict, code: str = "") -> list[str]:
