@@ -47,6 +47,19 @@ def check_threshold(value: Any) -> None:
         raise UserError(f"config evaluation.threshold: {err}") from None
 
 
+def check_privileged(config: dict[str, Any]) -> None:
+    """``evaluation.privileged`` keys must be an attribute of some dataset (or an intersection
+    ``A__x__B`` of attributes), so a typo fails at planning, not as a silently unused entry."""
+    from fairmedia.layout import intersection_parts
+
+    given = config.get("evaluation", {}).get("privileged", {}) or {}
+    attributes = {a for d in config.get("datasets", {}).values() for a in d.get("attributes", [])}
+    unknown = [k for k in given if not set(intersection_parts(k)) <= attributes]
+    if unknown:
+        raise UserError(f"config evaluation.privileged: {unknown} name no dataset attribute; "
+                        f"attributes: {sorted(attributes)}")
+
+
 def check_leaderboard_metrics(metrics: list[str]) -> None:
     from fairmedia.metrics.directions import known_metric, metric_names_help
 

@@ -76,6 +76,7 @@ def check_config(config: dict[str, Any]) -> None:
     config_checks.check_device(train.get("device", "cpu"))
     config_checks.check_pretrained(train.get("pretrained", "none"))
     config_checks.check_threshold(config.get("evaluation", {}).get("threshold", "youden"))
+    config_checks.check_privileged(config)
     config_checks.check_leaderboard_metrics(config.get("leaderboard", {}).get("metrics", []))
     from fairmedia.data.compat import check_config as check_transfers  # pairs and aggregates
     from fairmedia.diagnostics.plan import check_diagnostics
@@ -147,11 +148,15 @@ def runs(config: dict[str, Any]) -> list[Run]:
 
 def eval_attributes(config: dict[str, Any], run: Run) -> list[str]:
     """Attribute-free runs are evaluated on every attribute of their dataset; others on their own.
-    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed."""
+    With ``evaluation.intersect`` and two or more attributes, the first two are also crossed; with
+    ``evaluation.intersect_order`` k > 2 also the first 3, ..., k (``a__x__b__x__c``; its
+    metrics.json holds every 2..k-way intersection of its parts)."""
     attrs = config["datasets"][run.dataset]["attributes"]
     chosen = list(attrs) if run.attribute == "any" else [run.attribute]
-    if config.get("evaluation", {}).get("intersect") and len(attrs) >= 2:
-        chosen.append(layout.intersection_name(attrs[0], attrs[1]))
+    ev = config.get("evaluation", {})
+    if ev.get("intersect"):
+        for k in range(2, min(int(ev.get("intersect_order", 2)), len(attrs)) + 1):
+            chosen.append(layout.intersection_name(*attrs[:k]))
     return chosen
 
 
@@ -195,15 +200,22 @@ def train_execution_args(config: dict[str, Any]) -> str:
 
 
 def evaluation_args(config: dict[str, Any], *, in_distribution: bool = False) -> str:
-    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted); for
-    ``evaluate-run`` (``in_distribution``) also ``--encoding-tolerance T`` when the config sets
-    min_encoding's tolerance (left out at the default, so existing evaluations are not rerun)."""
+    """``--bootstrap B --threshold RULE --min-group-size N`` of the evaluate rules (quoted), then
+    ``--target-specificity S`` and one ``--privileged ATTR=GROUP`` per entry of
+    ``evaluation.privileged`` where the config sets them; for ``evaluate-run``
+    (``in_distribution``) also ``--encoding-tolerance T`` when the config sets min_encoding's
+    tolerance. Each is left out at its default, so existing evaluations are not rerun."""
     ev = config.get("evaluation", {})
     values = {"bootstrap": ev.get("bootstrap", 1000), "threshold": ev.get("threshold", "youden"),
               "min-group-size": ev.get("min_group_size", 20)}
     if in_distribution and ev.get("encoding_tolerance", 0.01) != 0.01:
         values["encoding-tolerance"] = float(ev["encoding_tolerance"])
-    return " ".join(f"--{k} {shlex.quote(str(v))}" for k, v in values.items())
+    args = [f"--{k} {shlex.quote(str(v))}" for k, v in values.items()]
+    if "target_specificity" in ev:
+        args.append(f"--target-specificity {shlex.quote(str(ev['target_specificity']))}")
+    args += [f"--privileged {shlex.quote(f'{attr}={group}')}"
+             for attr, group in sorted(ev.get("privileged", {}).items())]
+    return " ".join(args)
 
 
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:

@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -58,6 +59,13 @@ def test_leaderboard_writes_files_prints_markdown_and_detects_planted_effect(run
     assert "| resampling | — | — | — |" in printed
     ranks = pd.read_csv(out / "ranks.csv")
     assert set(ranks["dropped_blocks"].dropna()) == {"synthC/age/cnn"}
+    # Beside ranks.csv: one Nemenyi p-value matrix per ranked metric (checked against
+    # scikit-posthocs in tests/stats/test_nemenyi_matrix.py), symmetric with 1 on the diagonal.
+    nemenyi = pd.read_csv(out / "nemenyi.csv")
+    assert set(nemenyi["metric"]) == set(ranks["metric"])
+    auc = nemenyi[nemenyi["metric"] == "auc"].set_index("method")[sorted(set(ranks["method"]))]
+    matrix = auc.loc[auc.columns].to_numpy()
+    assert np.allclose(matrix, matrix.T) and np.allclose(np.diag(matrix), 1.0)
 
 
 def test_rank_json_keys_and_unknown_direction_error(runs, tmp_path, capsys):

@@ -50,7 +50,7 @@ _ALL_METHODS = method_catalog()  # read from source: planning never imports torc
 TRAIN_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category != "post") + r")(@hp\d+)?"
 POST_METHODS = "(" + "|".join(n for n, c in _ALL_METHODS.items() if c.category == "post") + r")(@hp\d+)?"
 # Path components are safe names (fairmedia/config_checks.py); a method may carry its @hpK suffix,
-# an evaluation attribute may be an intersection of two (fairmedia/layout.py).
+# an evaluation attribute may be an intersection of two or more (fairmedia/layout.py).
 _NAME = config_checks.SAFE_NAME.strip("^$")
 
 
@@ -58,7 +58,7 @@ wildcard_constraints:
     dataset=_NAME,
     arch=_NAME,
     method=_NAME + r"(@hp\d+)?",
-    attribute=f"{_NAME}({layout.INTERSECTION_JOIN}{_NAME})?",
+    attribute=f"{_NAME}({layout.INTERSECTION_JOIN}{_NAME})*",
     train_attribute=_NAME,
     seed=r"\d+",
     selection="|".join(SELECTIONS),

@@ -87,3 +87,13 @@ def check_output_dir(path: Path, flag: str) -> None:
         raise UserError(f"{flag} {path}: {base} is a file, not a folder; choose another path")
     if not os.access(base, os.W_OK | os.X_OK):
         raise UserError(f"{flag} {path}: {base} is not writable by this user; choose another path")
+
+
+def parse_privileged(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        column, sep, group = item.partition("=")
+        if not sep or not column or not group:
+            raise UserError(f"--privileged {item!r}: expected COL=GROUP, e.g. sex=M")
+        out[column] = group
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from fairmedia.commands._args import add_column_arguments, check_output_file
+from fairmedia.commands._args import add_column_arguments, check_output_file, parse_privileged
 from fairmedia.errors import UserError
 
 NAME = "evaluate"
@@ -28,6 +28,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="sensitive attribute column (repeat for several)")
     p.add_argument("--intersect", action="store_true",
                    help="also evaluate the intersection of each pair of attributes (a&b)")
+    p.add_argument("--intersect-order", type=int, default=2, metavar="K",
+                   help="with --intersect, cross every 2..K attributes (default 2: pairs)")
+    p.add_argument("--privileged", action="append", default=[], metavar="COL=GROUP",
+                   help="privileged group of an attribute for the AIF360-style differences "
+                        "(default: its largest group among the train rows, else val, else "
+                        "evaluated rows)")
+    p.add_argument("--target-specificity", type=float, default=0.8, metavar="S",
+                   help="specificity of sensitivity_at_specificity and tpr_at_val_specificity "
+                        "(default 0.8, as MEDFAIR)")
     p.add_argument("--threshold", default="youden",
                    help="operating point: youden, f1, fixed:<t>, specificity:<s> (default youden)")
     p.add_argument("--threshold-on-eval", action="store_true",
@@ -89,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, bins=parse_bins(args.bins), source=str(path),
         reject_identical_rows=not args.allow_identical_rows, label_col=args.label_col,
         score_col=args.score_col, patient_col=args.patient_col, split_col=args.split_col,
+        intersect_order=args.intersect_order, privileged=parse_privileged(args.privileged),
+        target_specificity=args.target_specificity,
     )
     render = {
         "--out": lambda: json.dumps(report, indent=1, allow_nan=False),

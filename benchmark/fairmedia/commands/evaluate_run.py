@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from fairmedia import layout
+from fairmedia.commands._args import parse_privileged
 from fairmedia.evaluation.run_evaluation import evaluate_run
 
 NAME = "evaluate-run"
@@ -27,6 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", default="youden", help="operating-point rule, fitted on val")
     p.add_argument("--min-group-size", type=int, default=20)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--privileged", action="append", default=[], metavar="COL=GROUP",
+                   help="privileged group for the AIF360-style differences (default: the "
+                        "largest group of the training split)")
+    p.add_argument("--target-specificity", type=float, default=0.8, metavar="S",
+                   help="specificity of sensitivity_at_specificity (default 0.8, as MEDFAIR)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
         prepared_dir=args.prepared,
         bootstrap=args.bootstrap, threshold=args.threshold, min_group_size=args.min_group_size,
         seed=args.seed, encoding_tolerance=args.encoding_tolerance,
+        privileged=parse_privileged(args.privileged),
+        target_specificity=args.target_specificity,
     )
     attr = report["attributes"][args.attribute]
     auc = attr["disparity"].get("auc", {})

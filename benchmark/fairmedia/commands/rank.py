@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     from fairmedia.metrics.directions import higher_is_better
     from fairmedia.report.figures import cd_diagram, safe_name
     from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
+    from fairmedia.stats.nemenyi import nemenyi_pvalues
 
     table = load(args.table, args.selection)
     higher = args.higher
@@ -66,13 +67,17 @@ def run(args: argparse.Namespace) -> int:
         except KeyError as err:
             raise UserError(f"metric {args.metric!r} has no declared direction; pass "
                             "--higher-is-better or --lower-is-better") from err
-    result = cross_cell(block_table(table, args.metric), higher, args.baseline, args.correction)
+    blocks = block_table(table, args.metric)
+    result = cross_cell(blocks, higher, args.baseline, args.correction)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         ranks_rows(result, args.metric, args.selection or "").to_csv(out / "ranks.csv",
                                                                      index=False)
         (out / "rank.json").write_text(json.dumps(result, indent=1))
+        matrix = nemenyi_pvalues(blocks)  # None with < 2 complete blocks
+        if matrix is not None:
+            matrix.rename_axis("method").to_csv(out / "nemenyi.csv")
         cd = result["cd"]["0.05"]
         cd_diagram(pd.Series(result["avg_ranks"], dtype=float), float("nan") if cd is None else cd,
                    f"{args.metric}: N = {result['n_blocks']} blocks, k = {result['k']}",

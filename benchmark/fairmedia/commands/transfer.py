@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from fairmedia import layout
+from fairmedia.commands._args import parse_privileged
 from fairmedia.errors import UserError
 
 NAME = "transfer"
@@ -48,6 +49,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     ev.add_argument("--bootstrap", type=int, default=0)
     ev.add_argument("--min-group-size", type=int, default=20)
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument("--privileged", action="append", default=[], metavar="COL=GROUP",
+                    help="privileged group for the AIF360-style differences (default: the "
+                         "largest evaluated group)")
+    ev.add_argument("--target-specificity", type=float, default=0.8, metavar="S",
+                    help="specificity of sensitivity_at_specificity (default 0.8)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         args.transfer_dir, args.attribute, args.selection,
         args.out_dir or layout.eval_dir(args.transfer_dir, args.attribute, args.selection),
         threshold=args.threshold,
-        bootstrap=args.bootstrap, min_group_size=args.min_group_size, seed=args.seed)
+        bootstrap=args.bootstrap, min_group_size=args.min_group_size, seed=args.seed,
+        privileged=parse_privileged(args.privileged), target_specificity=args.target_specificity)
     auc = report["attributes"][args.attribute]["disparity"].get("auc", {})
     print(f"{args.transfer_dir} [{args.attribute}, {args.selection}]: AUC "
           f"{report['overall']['auc']}, worst-group AUC {auc.get('worst')}, AUC gap "

@@ -9,6 +9,7 @@ test). Post-processing runs, which keep no per-epoch scores, are read from ``pre
 from __future__ import annotations
 
 import json
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -167,7 +168,12 @@ def evaluate_run(
     min_group_size: int = 20,
     seed: int = 0,
     encoding_tolerance: float = ENCODING_TOLERANCE,
+    privileged: dict[str, str] | None = None,
+    target_specificity: float = 0.8,
 ) -> dict[str, Any]:
+    """Write metrics.json and scored.parquet (module docstring). An intersection of k attributes
+    is evaluated with every 2..k-way intersection of its parts, itself included; the default
+    privileged group is the largest of the training split (``privileged`` overrides it)."""
     run_dir, out = Path(run_dir), Path(out_dir)
     info = _read_run_json(run_dir)
     prepared = load_prepared(prepared_dir or info["config"]["prepared"], need_images=False)
@@ -176,9 +182,18 @@ def evaluate_run(
                                  tolerance=encoding_tolerance)
     columns = ["sample_id", *dict.fromkeys([*parts, attribute])]
     df = preds.merge(prepared.metadata[columns], on="sample_id", how="left", validate="many_to_one")
+    # The config names privileged groups for every attribute; keep those evaluated here.
+    evaluated = {layout.intersection_name(*c) for k in range(1, len(parts) + 1)
+                 for c in combinations(parts, k)}
+    privileged = {k: v for k, v in (privileged or {}).items() if k in evaluated}
+    meta = prepared.metadata
+    train_rows = meta.loc[meta["split"] == "train", list(dict.fromkeys(parts))]
     report = evaluate_predictions(
         df, parts, intersect=len(parts) > 1, threshold=threshold, bootstrap=bootstrap,
         min_group_size=min_group_size, seed=seed, source=str(run_dir / layout.PREDICTIONS),
+        intersect_order=max(len(parts), 2), privileged=privileged,
+        privileged_reference=("the training split", train_rows),
+        target_specificity=target_specificity,
     )
     val_block = val_metrics(df[df["split"] == "val"], parts, attribute, report,
                             min_group_size=min_group_size, source=report["source"])

@@ -214,8 +214,12 @@ def source_threshold(run_dir: Path, source: PreparedDataset, attribute: str, sel
 
 def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
                       out_dir: str | Path, *, threshold: str = "youden", bootstrap: int = 0,
-                      min_group_size: int = 20, seed: int = 0) -> dict[str, Any]:
-    """metrics.json + scored.parquet of one transferred run × attribute × selection."""
+                      min_group_size: int = 20, seed: int = 0,
+                      privileged: dict[str, str] | None = None,
+                      target_specificity: float = 0.8) -> dict[str, Any]:
+    """metrics.json + scored.parquet of one transferred run × attribute × selection.
+    ``privileged`` may name groups of other attributes too (the config's); only ``attribute``'s
+    is used."""
     tdir, out = Path(transfer_dir), Path(out_dir)
     if selection not in SELECTIONS:
         raise UserError(f"unknown selection {selection!r}; valid: {', '.join(SELECTIONS)}")
@@ -243,6 +247,8 @@ def evaluate_transfer(transfer_dir: str | Path, attribute: str, selection: str,
     report = evaluate_predictions(
         df, [attribute], threshold=f"fixed:{float(t)!r}", bootstrap=bootstrap,
         min_group_size=min_group_size, seed=seed, source=str(tdir / layout.PREDICTIONS),
+        privileged={k: v for k, v in (privileged or {}).items() if k == attribute},
+        target_specificity=target_specificity,
     )
     report["threshold"] = {"value": t, "rule": str(rule), "fitted_on": "source val",
                            "n_fit": n_fit, "source_run": str(run_dir)}

@@ -19,6 +19,7 @@ from fairmedia.errors import UserError
 from fairmedia.metrics.criteria import CRITERIA
 from fairmedia.metrics.disparity import MEASURES
 from fairmedia.metrics.group_table import COLUMNS, COUNT_COLUMNS, RATE_COLUMNS
+from fairmedia.metrics.ranking_metrics import RANKING_METRICS
 
 ArrayLike = Sequence[Any] | np.ndarray | pd.Series
 Sensitive = Mapping[str, ArrayLike] | pd.DataFrame | pd.Series | ArrayLike
@@ -59,7 +60,8 @@ class FairnessReport:
     attributes=[...])``). The options are those of ``evaluate_predictions`` (docs/api.md,
     docs/metrics.md): ``threshold`` (``youden``, ``f1``, ``fixed:<t>``, ``specificity:<s>``;
     fitted on ``split == "val"`` rows, metrics on ``split == "test"`` rows), ``bootstrap`` (95 %
-    CIs, resampling patients), ``min_group_size``, ``intersect``, ``bins``.
+    CIs, resampling patients), ``min_group_size``, ``intersect`` (with ``intersect_order``),
+    ``bins``, ``privileged`` and ``target_specificity`` (docs/metrics.md, "Peer metrics").
 
     Like fairlearn's ``MetricFrame`` it has ``overall``, ``by_group``, ``difference()`` and
     ``ratio()``. It differs in that (1) it takes scores, not decisions: the threshold is chosen by
@@ -87,6 +89,9 @@ class FairnessReport:
         bootstrap: int = 0,
         min_group_size: int = 20,
         seed: int = 0,
+        intersect_order: int = 2,
+        privileged: dict[str, str] | None = None,
+        target_specificity: float = 0.8,
         bins: dict[str, list[float]] | None = None,
         source: str = "<arrays>",
     ) -> None:
@@ -113,7 +118,8 @@ class FairnessReport:
         self._report = evaluate_predictions(
             frame, attributes, threshold=threshold, threshold_on_eval=threshold_on_eval,
             intersect=intersect, bootstrap=bootstrap, min_group_size=min_group_size, seed=seed,
-            bins=bins, source=source,
+            bins=bins, source=source, intersect_order=intersect_order, privileged=privileged,
+            target_specificity=target_specificity,
         )
 
     @classmethod
@@ -132,6 +138,9 @@ class FairnessReport:
         bootstrap: int = 0,
         min_group_size: int = 20,
         seed: int = 0,
+        intersect_order: int = 2,
+        privileged: dict[str, str] | None = None,
+        target_specificity: float = 0.8,
         bins: dict[str, list[float]] | None = None,
         source: str = "<DataFrame>",
     ) -> FairnessReport:
@@ -146,7 +155,8 @@ class FairnessReport:
             df, attributes, threshold=threshold, threshold_on_eval=threshold_on_eval,
             intersect=intersect, bootstrap=bootstrap, min_group_size=min_group_size, seed=seed,
             bins=bins, source=source, label_col=label, score_col=score, patient_col=patient,
-            split_col=split,
+            split_col=split, intersect_order=intersect_order, privileged=privileged,
+            target_specificity=target_specificity,
         ))
 
     @classmethod
@@ -175,15 +185,16 @@ class FairnessReport:
 
     @property
     def by_group(self) -> pd.DataFrame:
-        """One row per (attribute, group): counts, every metric, ``<metric>_low``/``_high`` (95 %
-        CI) with ``bootstrap``, ``small`` (n < min_group_size: left out of disparities and
+        """One row per (attribute, group): counts, every metric (the ranking metrics of
+        ``metrics.ranking_metrics`` too), ``<metric>_low``/``_high`` (95 % CI of the metrics of
+        ``group_table``) with ``bootstrap``, ``small`` (n < min_group_size: left out of disparities and
         criteria) and ``undefined`` (why a NaN metric is undefined)."""
         rows = []
         boot = "ci" in self._report
         for attr, section in self._report["attributes"].items():
             for group, values in section["groups"].items():
                 row: dict[str, Any] = {"attribute": attr, "group": group}
-                row.update({c: _nan(values.get(c)) for c in COLUMNS})
+                row.update({c: _nan(values.get(c)) for c in (*COLUMNS, *RANKING_METRICS)})
                 if boot:
                     for metric in RATE_COLUMNS:
                         ci = self._ci("attributes", attr, "groups", group, metric) or [None] * 2
@@ -217,16 +228,42 @@ class FairnessReport:
     @property
     def disparities(self) -> pd.DataFrame:
         """One row per (attribute, metric): gap (max - min), ratio (min / max), ser, std, nr,
-        worst, best over the groups with n >= min_group_size (docs/metrics.md), and ``note``
-        saying why a measure is undefined."""
+        worst, best over the groups with n >= min_group_size (docs/metrics.md), ``worst_group``
+        (the name of the group whose value is ``worst``) and ``note`` saying why a measure is
+        undefined."""
         rows = []
         for attr, section in self._report["attributes"].items():
             for metric, measures in section["disparity"].items():
                 row: dict[str, Any] = {"attribute": attr, "metric": metric}
                 row.update({m: _nan(measures.get(m)) for m in MEASURES})
+                row["worst_group"] = section.get("worst_group", {}).get(metric)
                 row["note"] = "; ".join(f"{m}: {why}"
                                         for m, why in measures.get("reason", {}).items())
                 rows.append(row)
+        return pd.DataFrame(rows)
+
+    @property
+    def privileged(self) -> pd.DataFrame:
+        """One row per (attribute, versus, measure): the AIF360-style signed differences
+        (unprivileged − privileged, ``metrics/privileged.py``); ``versus`` is ``rest`` (every
+        other group pooled) or a group's name; ``privileged`` and ``chosen_by`` say which group
+        is privileged and why; ``low``/``high`` with ``bootstrap``."""
+        rows = []
+        for attr, section in self._report["attributes"].items():
+            block = section.get("privileged")
+            if not block:
+                continue
+            versus = [("rest", ("vs_rest",), block["vs_rest"])] + [
+                (g, ("vs_group", g), m) for g, m in block["vs_group"].items()]
+            for name, path, measures in versus:
+                for measure, value in measures.items():
+                    row = {"attribute": attr, "privileged": block["group"],
+                           "chosen_by": block["chosen_by"], "versus": name, "measure": measure,
+                           "value": _nan(value)}
+                    if "ci" in self._report:
+                        ci = self._ci("attributes", attr, "privileged", *path, measure)
+                        row["low"], row["high"] = map(_nan, ci or [None] * 2)
+                    rows.append(row)
         return pd.DataFrame(rows)
 
     @property

@@ -18,7 +18,10 @@ import math
 SPREAD_MEASURES = {"gap", "std", "nr"}
 SHRINK_MEASURES = {"ratio"}
 EXTREME_MEASURES = {"worst", "best", "ser"}
-GAP_CRITERIA = {"demographic_parity", "accuracy_parity", "equal_opportunity", "equalized_odds"}
+GAP_CRITERIA = {"demographic_parity", "accuracy_parity", "equal_opportunity", "equalized_odds",
+                # between-group inequality indices (>= 0): biased upward like a spread
+                "between_all_groups_generalized_entropy", "between_all_groups_theil",
+                "between_group_generalized_entropy", "between_group_theil"}
 RATIO_CRITERIA = {"demographic_parity_ratio", "equal_opportunity_ratio", "equalized_odds_ratio"}
 
 

@@ -7,6 +7,9 @@
 - ``*_ratio``:            the same with min/max ratios (equalized odds: the smaller ratio)
 - ``es_auc``:             equity-scaled AUC = AUC / (1 + sum_g |AUC - AUC_g|)
   (Luo et al., "FairVision", ICLR 2024), over the eligible groups with AUC defined.
+- ``between_all_groups_generalized_entropy`` (α = 2) and ``between_all_groups_theil``:
+  AIF360's between-all-groups inequality of the benefit ŷ − y + 1 (``metrics/entropy.py``); the
+  two-group ``between_group_*`` (privileged vs the rest) is in ``metrics/privileged.py``.
 
 All take the disparity measures computed over eligible groups (n >= min_group_size).
 """
@@ -17,9 +20,12 @@ import warnings
 
 import numpy as np
 
+from fairmedia.metrics.entropy import between_group_generalized_entropy, between_group_theil
+
 CRITERIA = (
     "demographic_parity", "accuracy_parity", "equal_opportunity", "equalized_odds", "es_auc",
     "demographic_parity_ratio", "equal_opportunity_ratio", "equalized_odds_ratio",
+    "between_all_groups_generalized_entropy", "between_all_groups_theil",
 )
 
 
@@ -28,10 +34,13 @@ def criteria(
     group_auc: np.ndarray,
     overall_auc: np.ndarray,
     eligible: np.ndarray,
+    table: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
-    """Criteria from ``disparities[metric][measure]`` and the per-group AUC (..., G)."""
+    """Criteria from ``disparities[metric][measure]``, the per-group AUC (..., G) and the
+    per-group table (``group_table.metrics_from_sums``: counts for the entropy indices)."""
     tpr, fpr = disparities["tpr"], disparities["fpr"]
     auc_g = np.where(np.asarray(eligible, bool), group_auc, np.nan)
+    counts = (table["n"], table["n_pos"], table["tp"] + table["fp"], eligible)
     deviation = np.abs(np.asarray(overall_auc)[..., None] - auc_g)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -48,6 +57,8 @@ def criteria(
             "equal_opportunity_ratio": tpr["ratio"],
             "equalized_odds_ratio": np.fmin(tpr["ratio"], fpr["ratio"])
             * _both(tpr["ratio"], fpr["ratio"]),
+            "between_all_groups_generalized_entropy": between_group_generalized_entropy(*counts),
+            "between_all_groups_theil": between_group_theil(*counts),
         }
 
 

@@ -22,6 +22,15 @@ BASE_METRICS: dict[str, str] = {
     "bce": LOWER,
     "brier": LOWER,
     "selection_rate": HIGHER,  # not a utility; direction only used for "worst"/"best" picks
+    "npv": HIGHER,
+    "for": LOWER,
+    "fdr": LOWER,
+    "balanced_acc": HIGHER,
+    "f1": HIGHER,
+    # rank-based, point estimates only (metrics/ranking_metrics.py)
+    "average_precision": HIGHER,
+    "sensitivity_at_specificity": HIGHER,
+    "tpr_at_val_specificity": HIGHER,
 }
 
 # Disparity measures over groups: direction of the measure itself.
@@ -39,6 +48,8 @@ CRITERIA: dict[str, str] = {
     "equal_opportunity": LOWER,
     "equalized_odds": LOWER,
     "es_auc": HIGHER,
+    "between_all_groups_generalized_entropy": LOWER,
+    "between_all_groups_theil": LOWER,
 }
 
 

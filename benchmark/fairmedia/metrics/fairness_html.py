@@ -128,12 +128,20 @@ def _attribute(report: dict, attr: str) -> dict:
     crit = section.get("criteria", {})
     criteria = [{"name": c, **_value(crit, c, _ci(report, attr, "criteria", c))}
                 for c in crit if c != "reason"]
+    worst = section.get("worst_group", {})
     disparity = [{"metric": m, "cells": [_value(meas, k, _ci(report, attr, "disparity", m, k))
-                                         for k in MEASURE_ROWS]}
+                                         for k in MEASURE_ROWS],
+                  "worst_group": display_name(worst[m]) if worst.get(m) else "—"}
                  for m, meas in section.get("disparity", {}).items()]
+    block = section.get("privileged")
+    privileged = None if not block else {
+        "group": display_name(block["group"]), "chosen_by": block["chosen_by"],
+        "rows": [{"name": m, **_value(block["vs_rest"], m,
+                                      _ci(report, attr, "privileged", "vs_rest", m))}
+                 for m in block["vs_rest"]]}
     return {"name": display_name(attr), "chart": data_uri(bar_chart_png(report, attr)),
             "groups": groups, "criteria": criteria, "disparity": disparity,
-            "flags": section.get("flags", [])}
+            "privileged": privileged, "flags": section.get("flags", [])}
 
 
 def _header(report: dict) -> list[str]:

@@ -18,6 +18,7 @@ from fairmedia.metrics.bootstrap import percentile_ci
 from fairmedia.metrics.calibration import N_BINS
 from fairmedia.metrics.ci_warnings import ci_warnings
 from fairmedia.metrics.disparity import disparity_reasons
+from fairmedia.metrics.entropy import DEFAULT_ALPHA
 from fairmedia.metrics.group_table import COUNT_COLUMNS, null_reasons
 from fairmedia.metrics.groups import build_groupings
 from fairmedia.metrics.inputs import (
@@ -31,6 +32,15 @@ from fairmedia.metrics.inputs import (
     split_column,
     with_patient_column,
 )
+from fairmedia.metrics.peer_sections import (
+    add_privileged,
+    add_ranking_metrics,
+    add_worst_groups,
+    reference_groupings,
+    specificity_point,
+)
+from fairmedia.metrics.privileged import choose_privileged
+from fairmedia.metrics.ranking_metrics import DEFAULT_SPECIFICITY
 from fairmedia.metrics.report_numbers import FairnessStatistics
 from fairmedia.metrics.scoped_bootstrap import OVERALL, STRATA, replicates, scope_statistics
 from fairmedia.metrics.scoped_bootstrap import resamplers as scoped_resamplers
@@ -99,6 +109,10 @@ def evaluate_predictions(
     score_col: str = "score",
     patient_col: str = PATIENT,
     split_col: str = SPLIT,
+    intersect_order: int = 2,
+    privileged: dict[str, str] | None = None,
+    privileged_reference: tuple[str, pd.DataFrame] | None = None,
+    target_specificity: float = DEFAULT_SPECIFICITY,
 ) -> dict:
     """The fairness report of ``df`` (see docs/metrics.md and docs/api.md); a JSON-serialisable
     dict.
@@ -108,12 +122,21 @@ def evaluate_predictions(
     they may be absent; a name given otherwise must exist). A repeated ``sample_id`` is always an
     error; ``reject_identical_rows`` (what ``fairmedia evaluate`` passes unless
     ``--allow-identical-rows``) also refuses rows identical in every column when there is no
-    ``sample_id`` (see ``inputs.reject_duplicates``)."""
+    ``sample_id`` (see ``inputs.reject_duplicates``).
+
+    Peer metrics (docs/metrics.md): ``intersect_order`` k crosses every 2..k attributes (with
+    ``intersect``); ``privileged`` names the privileged group per attribute (``{"sex": "M"}``),
+    else it is the largest group of ``privileged_reference`` (a description and its rows, e.g.
+    the training split), else of the table's train rows, else of its val rows, else of the
+    evaluated rows; ``target_specificity`` is the s of ``sensitivity_at_specificity`` and of
+    the global val threshold of ``tpr_at_val_specificity``."""
     rule = parse_rule(threshold)
     attributes = [attributes] if isinstance(attributes, str) else list(attributes)
     require_columns(df, [label_col, score_col, *attributes], source)
     if bootstrap < 0 or min_group_size < 0:
         raise UserError("--bootstrap and --min-group-size must be >= 0")
+    if not 0.0 <= float(target_specificity) <= 1.0:
+        raise UserError(f"--target-specificity must be in [0, 1], got {target_specificity}")
     split_in = optional_column(df, split_col, SPLIT, source)
     patient_in = optional_column(df, patient_col, PATIENT, source)
     reject_duplicates(df, source, allow_identical_rows=not reject_identical_rows)
@@ -150,12 +173,24 @@ def evaluate_predictions(
     eval_df = df.loc[eval_mask]
     y_e, s_e = y[eval_mask], score[eval_mask]
     groupings = build_groupings(eval_df, attributes, intersect_pairs=intersect, bins=bins,
-                                source=source)
+                                source=source, intersect_order=intersect_order)
     sizes = {g.name: np.bincount(g.codes[g.codes >= 0], minlength=len(g.keys)) for g in groupings}
     eligible = {name: n >= min_group_size for name, n in sizes.items()}
     # Checked before any statistic is computed, so a doomed bootstrap fails fast.
     resamplers = scoped_resamplers(groupings, y_e, eval_df, source) if bootstrap else None
-    stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible)
+    if privileged_reference is not None:
+        ref_name, ref_rows = privileged_reference
+    elif has_split and (split == "train").any():
+        ref_name, ref_rows = "the train rows", df.loc[split == "train"]
+    elif fit_mask is not None and fit_mask.any():
+        ref_name, ref_rows = "the val rows", df.loc[fit_mask]
+    else:
+        ref_name, ref_rows = "the evaluated rows", None
+    reference = reference_groupings(ref_rows, attributes, intersect=intersect,
+                                    intersect_order=intersect_order, bins=bins, source=source)
+    choice = choose_privileged(groupings, privileged, reference, ref_name)
+    priv_index = {name: info["index"] for name, info in choice.items()}
+    stats = FairnessStatistics(y_e, s_e, eval_decision, groupings, eligible, priv_index)
     point = {path: float(v[0]) for path, v in stats.compute().items()}
 
     report: dict = {
@@ -165,6 +200,7 @@ def evaluate_predictions(
         "n_eval": int(eval_mask.sum()),
         "min_group_size": int(min_group_size),
         "calibration_bins": N_BINS,
+        "generalized_entropy_alpha": DEFAULT_ALPHA,
         "overall": {},
         "attributes": {},
     }
@@ -198,10 +234,26 @@ def evaluate_predictions(
         section["criteria"] = _section(crit, crit_reasons)
         section["n_missing"] = g.n_missing
         report["attributes"][g.name] = section
+        if g.name in choice and not eligible[g.name][choice[g.name]["index"]]:
+            section["flags"].append(f"privileged group {choice[g.name]['group']!r} has n < "
+                                    f"min_group_size={min_group_size}: its differences are noisy")
+
+    if fit_mask is not None and fit_mask.any():
+        spec_fit, spec_on = fit_mask, "val"
+    elif threshold_on_eval:
+        spec_fit, spec_on = eval_mask, "eval"
+    else:
+        spec_fit, spec_on = None, "val"
+    report["specificity_operating_point"] = specificity_point(y, score, spec_fit,
+                                                              target_specificity, spec_on)
+    add_ranking_metrics(report, groupings, y_e, s_e, eligible)
+    add_worst_groups(report, groupings, eligible)
+    add_privileged(report, point, choice)
 
     if bootstrap:
         cluster = "patient_id" if "patient_id" in eval_df.columns else "row"
-        statistics = scope_statistics(groupings, eligible, (y_e, s_e, eval_decision))
+        statistics = scope_statistics(groupings, eligible, (y_e, s_e, eval_decision),
+                                      priv_index)
         samples = replicates(statistics, resamplers, bootstrap, seed)
         ci = {path: [_json(v) for v in percentile_ci(values, CI_LEVEL)]
               for path, values in samples.items()}

@@ -19,6 +19,8 @@ from fairmedia.metrics.groups import attribute_grouping
 COUNT_COLUMNS = ["n", "n_pos", "n_neg", "tp", "fp", "fn", "tn"]
 RATE_COLUMNS = [
     "auc", "acc", "tpr", "fpr", "fnr", "tnr", "ppv", "selection_rate", "ece", "brier", "bce",
+    # confusion-matrix rates peers report (AIF360 ClassificationMetric, Fairlearn, MEDFAIR)
+    "npv", "for", "fdr", "balanced_acc", "f1",
 ]
 COLUMNS = COUNT_COLUMNS + RATE_COLUMNS
 
@@ -68,6 +70,11 @@ def metrics_from_sums(sums: np.ndarray, auc: np.ndarray) -> dict[str, np.ndarray
         "ece": ece_from_sums(sums[..., 6:], n),
         "brier": _div(sums[..., _SQ], n),
         "bce": _div(sums[..., _BCE], n),
+        "npv": _div(tn, tn + fn),
+        "for": _div(fn, tn + fn),  # false omission rate = 1 - NPV
+        "fdr": _div(fp, tp + fp),  # false discovery rate = 1 - PPV
+        "balanced_acc": (_div(tp, n_pos) + _div(tn, n_neg)) / 2,
+        "f1": _div(2 * tp, 2 * tp + fp + fn),
     }
 
 
@@ -91,8 +98,15 @@ def null_reasons(row: dict[str, float]) -> dict[str, str]:
             reasons[name] = "no positives (y=1) in group"
         elif name in ("fpr", "tnr"):
             reasons[name] = "no negatives (y=0) in group"
-        elif name == "ppv":
+        elif name in ("ppv", "fdr"):
             reasons[name] = f"no predicted positives at the threshold (TP+FP={int(pred_pos)})"
+        elif name in ("npv", "for"):
+            reasons[name] = "no predicted negatives at the threshold (TN+FN=0)"
+        elif name == "balanced_acc":
+            reasons[name] = (f"needs both classes in group (n_pos={int(n_pos)}, "
+                             f"n_neg={int(n_neg)})")
+        elif name == "f1":
+            reasons[name] = "no positives and no predicted positives (TP+FP+FN=0)"
         else:
             reasons[name] = "undefined"
     return reasons

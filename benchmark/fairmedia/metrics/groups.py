@@ -11,8 +11,8 @@ it, so a group is the same set of rows, under the same name, everywhere. Its rul
   edge order.
 
 Continuous attributes are grouped with the bin edges declared in the dataset card
-(``bins={"age": [0, 60, inf]}``), and ``a&b`` keys combine two groupings because a model can be
-fair on each attribute alone and unfair on their combination.
+(``bins={"age": [0, 60, inf]}``), and ``a&b`` keys (``a&b&c`` for three attributes) combine
+groupings because a model can be fair on each attribute alone and unfair on their combination.
 """
 
 from __future__ import annotations
@@ -160,8 +160,11 @@ def build_groupings(
     intersect_pairs: bool,
     bins: dict[str, list[float]] | None,
     source: str,
+    intersect_order: int = 2,
 ) -> list[Grouping]:
-    """One grouping per attribute, then (with ``intersect_pairs``) one per pair of attributes."""
+    """One grouping per attribute, then (with ``intersect_pairs``) one per combination of 2 to
+    ``intersect_order`` attributes (2: the pairs only), in ``itertools.combinations`` order, so
+    the pairs keep their names and places and a k-way one is named ``a__x__b__x__c``."""
     if not attributes:
         raise UserError("give at least one attribute to evaluate (--attr COL)")
     if len(set(attributes)) != len(attributes):
@@ -170,7 +173,16 @@ def build_groupings(
     if intersect_pairs:
         if len(attributes) < 2:
             raise UserError("--intersect needs at least two --attr columns")
-        out += [intersect(a, b) for a, b in combinations(out[: len(attributes)], 2)]
+        if not 2 <= intersect_order <= len(attributes):
+            raise UserError(f"--intersect-order must be between 2 and the number of attributes "
+                            f"({len(attributes)}), got {intersect_order}")
+        single = out[: len(attributes)]
+        for k in range(2, intersect_order + 1):
+            for combo in combinations(single, k):
+                joint = combo[0]
+                for part in combo[1:]:
+                    joint = intersect(joint, part)
+                out.append(joint)
     return out
 
 

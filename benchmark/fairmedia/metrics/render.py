@@ -70,6 +70,15 @@ def _criteria(report: dict, attr: str) -> list[tuple[str, str]]:
     return out
 
 
+def _privileged_line(section: dict) -> str | None:
+    """``privileged: M (largest group of ...); vs rest: average_odds_difference=...``."""
+    block = section.get("privileged")
+    if not block:
+        return None
+    values = "  ".join(f"{m}={_fmt(v)}" for m, v in block["vs_rest"].items())
+    return f"privileged {block['group']} ({block['chosen_by']}); the others vs it: {values}"
+
+
 def _ci_warning_lines(report: dict, code: str = "") -> list[str]:
     """One line per estimate outside its own interval (``report["ci_warnings"]``); ``code``
     quotes the measure (Markdown's backtick)."""
@@ -86,6 +95,9 @@ def render_text(report: dict) -> str:
         lines += ["", "  ".join(h.ljust(w) for h, w in zip(head, widths))]
         lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
         lines += [f"  {name}: {text}" for name, text in _criteria(report, attr)]
+        privileged = _privileged_line(section)
+        if privileged:
+            lines.append(f"  {privileged}")
         lines += [f"  ! {flag}" for flag in section["flags"]]
     warnings = _ci_warning_lines(report)
     if warnings:
@@ -102,11 +114,16 @@ def render_markdown(report: dict) -> str:
         lines += ["| " + " | ".join(r) + " |" for r in _rows(report, attr)]
         lines += ["", "| criterion | value |", "|---|---|"]
         lines += [f"| {n} | {t} |" for n, t in _criteria(report, attr)]
-        lines += ["", "| metric | " + " | ".join(MEASURE_ROWS) + " |",
-                  "|" + "---|" * (len(MEASURE_ROWS) + 1)]
+        lines += ["", "| metric | " + " | ".join(MEASURE_ROWS) + " | worst group |",
+                  "|" + "---|" * (len(MEASURE_ROWS) + 2)]
+        worst = section.get("worst_group", {})
         for metric, measures in section["disparity"].items():
             lines.append(f"| {metric} | "
-                         + " | ".join(_fmt(measures.get(m)) for m in MEASURE_ROWS) + " |")
+                         + " | ".join(_fmt(measures.get(m)) for m in MEASURE_ROWS)
+                         + f" | {worst.get(metric) or '—'} |")
+        privileged = _privileged_line(section)
+        if privileged:
+            lines += ["", f"- {privileged}"]
         lines += [f"- flag: {flag}" for flag in section["flags"]]
     warnings = _ci_warning_lines(report, code="`")
     if warnings:

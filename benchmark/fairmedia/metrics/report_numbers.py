@@ -15,12 +15,15 @@ from fairmedia.metrics.criteria import criteria
 from fairmedia.metrics.disparity import disparity
 from fairmedia.metrics.group_table import RATE_COLUMNS, metrics_from_sums, row_terms
 from fairmedia.metrics.groups import Grouping, finest_cells
+from fairmedia.metrics.privileged import privileged_statistics
 
 Path = tuple[str, ...]
 
 
 class FairnessStatistics:
-    """Computes ``{path: values (B,)}`` for all metrics, disparities and criteria."""
+    """Computes ``{path: values (B,)}`` for all metrics, disparities, criteria and (for the
+    groupings in ``privileged``: name -> index of the privileged group) the differences against
+    the privileged group (``metrics/privileged.py``)."""
 
     def __init__(
         self,
@@ -29,12 +32,14 @@ class FairnessStatistics:
         decision: np.ndarray,
         groupings: list[Grouping],
         eligible: dict[str, np.ndarray],
+        privileged: dict[str, int] | None = None,
     ):
         cell_of_row, cell_codes = finest_cells(groupings)
         order = np.argsort(cell_of_row, kind="stable")
         self.order = order  # callers' weights are in the original row order
         self.groupings = groupings
         self.eligible = eligible
+        self.privileged = privileged or {}
         y, score = np.asarray(y)[order], np.asarray(score, float)[order]
         self.terms = row_terms(y, score, np.asarray(decision)[order])
         cells = cell_of_row[order]
@@ -82,7 +87,11 @@ class FairnessStatistics:
                 for measure, values in measures.items():
                     out[("attributes", g.name, "disparity", m, measure)] = values
             for c, values in criteria(
-                disparities, table["auc"], overall["auc"], eligible
+                disparities, table["auc"], overall["auc"], eligible, table
             ).items():
                 out[("attributes", g.name, "criteria", c)] = values
+            if g.name in self.privileged:
+                for path, values in privileged_statistics(
+                        table, g.keys, self.privileged[g.name]).items():
+                    out[("attributes", g.name, "privileged", *path)] = values
         return out

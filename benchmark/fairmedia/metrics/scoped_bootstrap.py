@@ -68,7 +68,8 @@ def resamplers(groupings, y_e, eval_df, source) -> dict[Scope, ClusteredResample
 
 
 def scope_statistics(groupings: list[Grouping], eligible: dict[str, np.ndarray],
-                     data: tuple[np.ndarray, np.ndarray, np.ndarray]
+                     data: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     privileged: dict[str, int] | None = None,
                      ) -> list[tuple[Scope, FairnessStatistics]]:
     """A ``FairnessStatistics`` of each scope's grouping alone (``data`` = y, score, decision):
     one weighted pass over the rows per scope and block; the paths outside the scope that it also
@@ -76,7 +77,9 @@ def scope_statistics(groupings: list[Grouping], eligible: dict[str, np.ndarray],
     out = []
     for scope, grouping in scopes(groupings):
         scope_eligible = {grouping.name: eligible.get(grouping.name, np.ones(1, bool))}
-        out.append((scope, FairnessStatistics(*data, [grouping], scope_eligible)))
+        scope_privileged = {k: v for k, v in (privileged or {}).items() if k == grouping.name}
+        out.append((scope, FairnessStatistics(*data, [grouping], scope_eligible,
+                                               scope_privileged)))
     return out
 
 

@@ -26,7 +26,7 @@ DEFAULT_METRICS = ["auc", "auc_worst", "auc_gap", "tpr_worst", "equalized_odds",
 SUMMARY_COLUMNS = BLOCK + [
     "method", "metric", "direction", "mean", "std", "n_seeds", "n_expected", "delta", "n_paired",
     "delta_ci_low", "delta_ci_high", "p_ttest", "p_ttest_adj", "p_boot", "p_boot_adj",
-    "boot_ci_low", "boot_ci_high", "test", "p", "p_adj", "note", "run_dirs",
+    "boot_ci_low", "boot_ci_high", "test", "p", "p_adj", "note", "run_dirs", "cohens_dz",
 ]
 # The bootstrap's observed Δ (recomputed from scored.parquet) and the cell's Δ (from metrics.json)
 # are the same number computed twice; more than rounding apart, the two files disagree.
@@ -90,7 +90,7 @@ def summarise(long: pd.DataFrame, metrics: list[str] | None = None, baseline: st
                     paired = paired_by_seed(vals, base_vals)
                     row.update(delta=paired.mean_diff, n_paired=paired.n,
                                delta_ci_low=paired.ci_low, delta_ci_high=paired.ci_high,
-                               p_ttest=paired.p)
+                               p_ttest=paired.p, cohens_dz=paired.cohens_dz)
                     if paired.note:
                         notes.append(paired.note)
                     if 0 < paired.n < finite.size:

@@ -19,11 +19,12 @@ from fairmedia.report.leaderboard import BLOCK, summarise
 from fairmedia.report.ranking import block_table, cross_cell, ranks_rows
 from fairmedia.report.separability_notes import block_notes, read_separability
 from fairmedia.report.tables import to_latex, to_markdown
+from fairmedia.stats.nemenyi import nemenyi_pvalues
 
 SIGNIFICANCE_COLUMNS = BLOCK + [
     "metric", "method", "n_seeds", "n_paired", "delta", "delta_ci_low", "delta_ci_high", "p_ttest",
     "p_ttest_adj", "p_boot", "boot_ci_low", "boot_ci_high", "p_boot_adj", "test", "p_adj",
-    "significant", "note"]
+    "significant", "note", "cohens_dz"]
 RANKS_COLUMNS = ["selection", "metric", "method", "avg_rank", "k", "n_blocks", "dropped_blocks",
                  "friedman_chi2", "friedman_p", "iman_davenport_F", "iman_davenport_p", "cd_0.05",
                  "cd_0.10", "wilcoxon_p", "wilcoxon_holm_p", "wilcoxon_n_pairs"]
@@ -33,6 +34,23 @@ def ranks_note(n_blocks: int) -> str:
     """Why ranks.csv has no rows: Friedman/Nemenyi compare methods across blocks."""
     return ("ranks need ≥ 2 complete blocks (datasets × attributes × archs); this leaderboard "
             f"has {n_blocks}")
+
+
+def nemenyi_frame(summary: pd.DataFrame) -> pd.DataFrame:
+    """``nemenyi.csv``: per selection and metric, the methods × methods Nemenyi p-values over
+    the complete blocks (``stats.nemenyi.nemenyi_pvalues``) as rows ``selection, metric, method,
+    <one column per method>``; no rows where fewer than 2 blocks are complete."""
+    frames = []
+    for (selection, metric), part in summary.groupby(["selection", "metric"], sort=False):
+        matrix = nemenyi_pvalues(block_table(part, metric))
+        if matrix is None:
+            continue
+        matrix = matrix.rename_axis("method").reset_index()
+        matrix.insert(0, "metric", metric)
+        matrix.insert(0, "selection", selection)
+        frames.append(matrix)
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=["selection", "metric", "method"]))
 
 
 def rank_section(summary: pd.DataFrame, baseline: str, correction: str) -> tuple[pd.DataFrame,
@@ -126,6 +144,7 @@ def write_leaderboard(runs: Path, selection: str, out: Path, metrics: list[str],
     sig.reindex(columns=SIGNIFICANCE_COLUMNS).to_csv(out / "significance.csv", index=False)
     ranks, results, rank_md = rank_section(summary, baseline, correction)
     ranks.to_csv(out / "ranks.csv", index=False)
+    nemenyi_frame(summary).to_csv(out / "nemenyi.csv", index=False)
     # An empty {} read as "nothing ranked, no reason given": say why instead.
     stored = results or {"note": ranks_note(summary.groupby(BLOCK[:3]).ngroups)}
     (out / "ranks.json").write_text(json.dumps(stored, indent=1, ensure_ascii=False))

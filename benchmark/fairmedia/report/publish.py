@@ -16,7 +16,7 @@ from fairmedia.provenance import git_commit, package_versions
 from fairmedia.report.publish_check import check_config_describes
 
 TABLE_FILES = ("leaderboard.csv", "leaderboard.md", "leaderboard.tex", "significance.csv",
-               "ranks.csv", "ranks.json")
+               "ranks.csv", "ranks.json", "nemenyi.csv")
 # Figures come as PNG (screen) and PDF (vector, for a paper); the HTML leaderboard beside them.
 COPIED_SUFFIXES = (".png", ".pdf", ".html")
 

@@ -69,7 +69,7 @@ def term_metrics(overall_sums: np.ndarray, group_sums: np.ndarray, overall_auc: 
     for m, measures in disparities.items():
         if m != "auc":
             out.update({f"{m}_{measure}": v for measure, v in measures.items()})
-    out.update(criteria(disparities, table["auc"], overall["auc"], eligible))
+    out.update(criteria(disparities, table["auc"], overall["auc"], eligible, table))
     return out
 
 

@@ -22,6 +22,14 @@ class PairedResult:
     p: float
     note: str = ""
 
+    @property
+    def cohens_dz(self) -> float:
+        """Paired Cohen's d_z = mean / SD (ddof 1) of the per-seed differences, signed as
+        method − baseline (not by the metric's direction); NaN with < 2 seeds or SD 0."""
+        if self.n < 2 or not np.isfinite(self.std_diff) or self.std_diff == 0:
+            return float("nan")
+        return self.mean_diff / self.std_diff
+
 
 def paired_by_seed(method: dict[int, float], baseline: dict[int, float],
                    confidence: float = 0.95) -> PairedResult:
