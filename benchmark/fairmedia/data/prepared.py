@@ -150,9 +150,11 @@ def write_prepared(
     attributes: list[str],
     sources: dict[str, str] | None = None,
     options: dict[str, Any] | None = None,
+    injection: dict[str, Any] | None = None,
 ) -> Path:
     """Write the contract. ``images=None`` means ``images.npy`` was already filled through an
-    :class:`ImageArrayWriter` (or that this is a metadata-only prepare; see ``options``)."""
+    :class:`ImageArrayWriter` (or that this is a metadata-only prepare; see ``options``).
+    ``injection`` is recorded as the manifest's ``injection`` (a derived dataset, data/injection.py)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     validate_metadata(metadata, attributes, f"{dataset} metadata")
@@ -191,6 +193,8 @@ def write_prepared(
         "options": options or {},
         "counts": split_group_label_counts(metadata, attributes),
     }
+    if injection is not None:
+        manifest["injection"] = injection
     _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return out
 
