@@ -140,12 +140,13 @@ def check_injections(config: dict[str, Any]) -> None:
 
     datasets, injections = config.get("datasets", {}), config.get("inject") or {}
     taken = {**datasets, **(config.get("aggregate") or {})}
-    for name, spec in injections.items():
-        where = f"config inject.{name}"
+    for name in injections:
         check_safe_name(name, f"inject: key {name!r}")
         if name in taken:
-            raise UserError(f"{where}: the name is already a key of datasets: or aggregate:; a "
-                            "derived dataset needs a name of its own")
+            raise UserError(f"config inject.{name}: the name is already a key of datasets: or "
+                            "aggregate:; a derived dataset needs a name of its own")
+    for name, spec in injections.items():
+        where = f"config inject.{name}"
         base = spec.get("from") if isinstance(spec, dict) else None
         if base in injections:
             raise UserError(f"{where}.from: {base!r} is itself an inject: entry; derive from its "
