@@ -159,3 +159,20 @@ def test_command_reads_a_spec_file_and_refuses_a_missing_base(base, tmp_path, ca
     assert not ((meta["sex"] == "F") & meta["split"].isin(["train", "val"]) & (meta["y"] == 1)).any()
     with pytest.raises(UserError, match="is incomplete: missing"):
         write_injected(tmp_path / "nowhere", _ud(), tmp_path / "x")
+
+
+def test_a_run_on_derived_data_records_the_injection_in_run_json(tmp_path):
+    import torch
+
+    from fairmedia.training.config import TrainConfig
+    from fairmedia.training.loop import train_run
+
+    torch.set_num_threads(1)
+    small = write_synthetic(tmp_path / "base", "none", n=200, size=16, seed=0)  # cnn-small's minimum
+    out = write_injected(small, _ud(0.25), tmp_path / "ud")
+    train_run(TrainConfig(prepared=str(out), out=str(tmp_path / "run"), epochs=1, batch_size=64,
+                          seed=0, threads=1), log=lambda _: None)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert info["dataset_manifest"]["injection"] == manifest["injection"]
+    assert info["dataset_manifest"]["content_hash"] == manifest["content_hash"]
