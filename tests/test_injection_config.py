@@ -85,8 +85,15 @@ def test_a_derived_key_is_a_dataset_prepared_from_its_base_by_fairmedia_inject()
     assert words[:3] == ["inject", "--prepared", layout.prepared_dir("synth")]
     assert json.loads(words[words.index("--spec") + 1]) == {"seed": 0, "changes": [CHANGE]}
     assert words[-2:] == ["--out", "results/prepared/synth-ud25"]
-    base = copy.deepcopy(config)
-    assert grid.prepare_command(base, "synth", "x").startswith("synth --preset none")
+    assert grid.prepare_command(config, "synth", "x").startswith("synth --preset none")
+
+
+def test_a_derived_key_can_be_a_transfer_source():
+    config = _config()
+    config["transfer"] = [{"source": "synth-ud25", "targets": ["synth"]}]
+    grid.check_config(copy.deepcopy(config))  # checked before the merge, as the workflow does
+    grid.merge_injections(config)
+    assert grid.transfer_pairs(config) == {("synth-ud25", "synth"): {"sex": "sex"}}
 
 
 def test_dry_run_plans_the_derived_prepare_and_refuses_a_test_split(tmp_path, snakemake):
