@@ -180,6 +180,38 @@ def check_real_root(key: str, entry: dict[str, Any], card: dict[str, Any]) -> No
             raise UserError(f"config datasets.{key}.root: {err}") from None
 
 
+def check_injections(config: dict[str, Any]) -> None:
+    """``inject:`` entries (derived datasets, data/injection_spec.py): a name of their own, a base
+    that is a card's dataset of ``datasets:``, and changes naming the base's attributes and
+    their declared groups; fractions in (0, 1]; train/val splits only."""
+    from fairmedia.data.cards import load_card
+    from fairmedia.data.injection_spec import check_spec, declared_groups
+
+    datasets, injections = config.get("datasets", {}), config.get("inject") or {}
+    taken = {**datasets, **(config.get("aggregate") or {})}
+    for name in injections:
+        check_safe_name(name, f"inject: key {name!r}")
+        if name in taken:
+            raise UserError(f"config inject.{name}: the name is already a key of datasets: or "
+                            "aggregate:; a derived dataset needs a name of its own")
+    for name, spec in injections.items():
+        where = f"config inject.{name}"
+        base = spec.get("from") if isinstance(spec, dict) else None
+        if base in injections:
+            raise UserError(f"{where}.from: {base!r} is itself an inject: entry; derive from its "
+                            "base and list all changes in one entry")
+        if base not in datasets:
+            raise UserError(f"{where}.from: {base!r} is not a key of datasets:; valid: "
+                            f"{', '.join(datasets) or '(none)'}")
+        card = load_card(datasets[base]["card"])
+        attrs = list(datasets[base].get("attributes", []))
+        check_spec(spec, where, {a: declared_groups(card, a) for a in attrs})
+        chosen = spec.get("attributes") or attrs
+        bad = [a for a in chosen if a not in attrs]
+        if bad:
+            raise UserError(f"{where}.attributes: {bad} are not attributes of {base!r}: {attrs}")
+
+
 class _StrictLoader(yaml.SafeLoader):
     """Safe YAML whose mappings refuse a key given twice (plain YAML keeps the last silently)."""
 

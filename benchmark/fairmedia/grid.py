@@ -59,6 +59,7 @@ def check_config(config: dict[str, Any]) -> None:
                             f"its attributes: {declared}")
     for key in config.get("aggregate") or {}:
         config_checks.check_safe_name(key, f"aggregate: key {key!r}")
+    config_checks.check_injections(config)
     methods = _methods()
     unknown = [m for m in config.get("methods", []) if m not in methods]
     if unknown:
@@ -81,7 +82,7 @@ def check_config(config: dict[str, Any]) -> None:
     from fairmedia.data.compat import check_config as check_transfers  # pairs and aggregates
     from fairmedia.diagnostics.plan import check_diagnostics
 
-    check_transfers(config)
+    check_transfers(_with_injections(config))  # a derived dataset can be a transfer end too
     check_diagnostics(config)
 
 
@@ -218,8 +219,18 @@ def evaluation_args(config: dict[str, Any], *, in_distribution: bool = False) ->
     return " ".join(args)
 
 
+def prepare_inputs(config: dict[str, Any], dataset: str) -> list[str]:
+    """The prepare rule's inputs: the base's manifest for a derived (``inject:``) dataset."""
+    spec = config["datasets"].get(dataset, {}).get("inject")
+    return [f"{layout.prepared_dir(spec['from'])}/{layout.MANIFEST}"] if spec else []
+
+
 def prepare_command(config: dict[str, Any], dataset: str, out: str) -> str:
     entry = config["datasets"][dataset]
+    if "inject" in entry:
+        spec = {k: entry["inject"][k] for k in ("seed", "changes")}
+        return (f"inject --prepared {shlex.quote(layout.prepared_dir(entry['inject']['from']))} "
+                f"--spec {shlex.quote(json.dumps(spec, sort_keys=True))} --out {shlex.quote(out)}")
     if entry["card"] == "synthetic":
         opts = config_checks.synthetic_options(entry)
         parts = ["synth", "--preset", shlex.quote(entry.get("preset", "mixed")), "--out", shlex.quote(out)]
@@ -266,6 +277,25 @@ def merge_aggregates(config: dict[str, Any]) -> None:
     for name, spec in (config.get("aggregate") or {}).items():
         config["datasets"].setdefault(name, {"card": "aggregate", "aggregate": list(spec["datasets"]),
                                              "attributes": list(spec["attributes"])})
+
+
+def merge_injections(config: dict[str, Any]) -> None:
+    """Make each ``inject:`` entry a ``datasets:`` key (after check_config): the base's card and
+    options (so compatibility checks see the same data), its attributes unless the entry names
+    a subset, and the spec under ``inject``, which prepare_command turns into `fairmedia inject`."""
+    for name, spec in (config.get("inject") or {}).items():
+        base = config["datasets"][spec["from"]]
+        entry = {k: v for k, v in base.items() if k in ("card", "options")}
+        entry["attributes"] = list(spec.get("attributes") or base["attributes"])
+        entry["inject"] = {"from": spec["from"], "seed": int(spec.get("seed", 0)),
+                           "changes": list(spec["changes"])}
+        config["datasets"].setdefault(name, entry)
+
+
+def _with_injections(config: dict[str, Any]) -> dict[str, Any]:
+    merged = {**config, "datasets": dict(config.get("datasets", {}))}
+    merge_injections(merged)
+    return merged
 
 
 def _with_aggregates(config: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ except UserError as err:
 # Resolved once, before the rules compute their outputs. Each aggregate becomes a dataset key, so
 # the train, evaluate and leaderboard rules (and the declared figures) cover it like any other.
 grid.merge_aggregates(config)
+grid.merge_injections(config)  # each `inject:` entry too: prepared by `fairmedia inject` from its base
 
 # Every command runs with the interpreter running Snakemake, so no PATH set-up is needed; under
 # --use-conda it runs with the python of the rules' environment (workflow/envs/fairmedia.yaml),

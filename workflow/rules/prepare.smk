@@ -2,6 +2,9 @@
 
 
 rule prepare:
+    input:
+        # nothing for a card's dataset; the base's manifest for a derived (`inject:`) one
+        lambda wc: grid.prepare_inputs(config, wc.dataset),
     output:
         manifest=f"{PREPARED_DIR}/{layout.MANIFEST}",
         metadata=f"{PREPARED_DIR}/{layout.METADATA}",

@@ -161,12 +161,14 @@ def write_prepared(
     task: str = DEFAULT_TASK,
     classes: dict[str, int] | None = None,
     masks: np.ndarray | None = None,
+    injection: dict[str, Any] | None = None,
 ) -> Path:
     """Write the contract. ``images=None`` means ``images.npy`` was already filled through an
     :class:`ImageArrayWriter` (or that this is a metadata-only prepare; see ``options``).
     ``task="segmentation"`` needs ``classes`` and the masks (``masks``, or ``masks.npy`` already
     filled through an ``ImageArrayWriter(..., name=layout.MASKS)``); a classification dataset's
-    files and manifest are exactly as before segmentation existed."""
+    files and manifest are exactly as before segmentation existed. ``injection`` is recorded as
+    the manifest's ``injection`` (a derived dataset, data/injection.py)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     validate_metadata(metadata, attributes, f"{dataset} metadata")
@@ -215,6 +217,8 @@ def write_prepared(
     }
     if segmentation:  # only then, so a classification manifest is byte-identical to before
         manifest.update(task=task, classes=classes)
+    if injection is not None:
+        manifest["injection"] = injection
     _atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=2, sort_keys=True))
     return out
 

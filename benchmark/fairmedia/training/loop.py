@@ -373,7 +373,10 @@ def _finish(cfg: TrainConfig, prepared: PreparedDataset, eval_rows: np.ndarray, 
         "config": asdict(cfg), "hparams": hp, "seed": cfg.seed, "identity": identity,
         "dataset_manifest": {**{k: prepared.manifest.get(k) for k in ("dataset", "card_version", "n",
                                                                      "image_shape", "options")},
-                             "content_hash": prepared.content_hash()},
+                             "content_hash": prepared.content_hash(),
+                             # a derived dataset's spec, base hash and counts (data/injection.py)
+                             **({"injection": prepared.manifest["injection"]}
+                                if "injection" in prepared.manifest else {})},
         "selection_attribute": sel_attr, "epochs_kept": sorted(keep),
         "selection_candidates": [int(e) for e in candidates],
         "code": provenance.git_commit(), "packages": provenance.package_versions(),
