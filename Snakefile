@@ -23,6 +23,7 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/leaderboard.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/transfer.smk"
+include: "workflow/rules/embed.smk"
 
 
 rule all:

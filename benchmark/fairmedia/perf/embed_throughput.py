@@ -6,6 +6,7 @@ weights (nothing is downloaded); the architecture, not the weights, sets the cos
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import tempfile
 import time
@@ -22,11 +23,27 @@ from fairmedia.perf._interleave import add_rounds_argument, interleave
 
 DESCRIPTION = "images/s of the embedding cache vs the bare forward pass (random weights, CPU threads)"
 
-# The test suite's tiny backbones, and ViT-B/16 at full size, all buildable without a download.
+# The test suite's tiny backbones (tests/foundation/foundation_fixtures.py), and ViT-B/16 at full
+# size, all buildable without a download.
+TINY_CLIP = "fairmedia-tiny-clip-perf"
+TINY_CLIP_CFG = {
+    "embed_dim": 16,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 32, "patch_size": 8, "head_width": 16},
+    "text_cfg": {"context_length": 8, "vocab_size": 64, "width": 16, "heads": 2, "layers": 1},
+}
 PRESETS = {
     "tiny-vit": BackboneDecl("tiny-vit", "timm", "vit_tiny_patch16_224", kwargs=(("img_size", 32),)),
+    "tiny-clip": BackboneDecl("tiny-clip", "open_clip", TINY_CLIP),
     "vit-b16": BackboneDecl("vit-b16", "timm", "vit_base_patch16_224"),
 }
+
+
+def _register_tiny_clip(folder: Path) -> None:
+    import open_clip
+
+    path = folder / f"{TINY_CLIP}.json"
+    path.write_text(json.dumps(TINY_CLIP_CFG))
+    open_clip.add_model_config(path)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,8 +67,10 @@ def _prepared(root: Path, n: int, size: int) -> Path:
 def run(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     decl = PRESETS.get(args.backbone) or resolve_backbone(args.backbone)
-    backbone = build_backbone(decl, "none").eval()
     with tempfile.TemporaryDirectory() as tmp:
+        if decl.model == TINY_CLIP:
+            _register_tiny_clip(Path(tmp))
+        backbone = build_backbone(decl, "none").eval()
         prepared = _prepared(Path(tmp) / "prepared", args.n, args.size)
         images = np.load(prepared / "images.npy")
         out = Path(tmp) / "cache"
