@@ -23,6 +23,8 @@ from fairmedia.foundation import backbones
 from fairmedia.foundation.backbones import RANDOM_SEED, build_backbone
 from fairmedia.foundation.embed_cache import embed_prepared, load_embeddings
 
+TINY_CLIP_DIM = 16  # embed_dim of the tiny open_clip config
+
 
 def _images(prepared) -> np.ndarray:
     return np.load(prepared / layout.IMAGES)
@@ -47,9 +49,6 @@ def test_open_clip_cache_equals_the_library_pipeline(tiny_clip, tiny_prepared_2d
         ref = model.encode_image(x).numpy()
     _close(cache, ref)
     assert manifest["rows_done"] == N_ROWS and manifest["dim"] == TINY_CLIP_DIM
-
-
-TINY_CLIP_DIM = 16
 
 
 def test_timm_cache_equals_a_direct_forward(tiny_vit, tiny_prepared_2d, tmp_path):

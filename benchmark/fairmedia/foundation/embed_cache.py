@@ -142,9 +142,12 @@ def embed_prepared(prepared_dir: str | Path, backbone: Backbone, out: str | Path
             for b in range(lo, hi, batch_size):
                 e = min(b + batch_size, hi)
                 x = torch.from_numpy(np.array(prepared.images[b:e])).to(device)  # a writable copy
+                # the resize and normalisation stay in float32; only the encoder runs under AMP
                 autocast = torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()
-                with torch.inference_mode(), autocast:
-                    z = backbone(backbone.preprocess(x))
+                with torch.inference_mode():
+                    x = backbone.preprocess(x)
+                    with autocast:
+                        z = backbone(x)
                 arr[b:e] = z.float().cpu().numpy().astype(DTYPE)
                 bar.update(e - b)
             arr.flush()  # the rows reach the disk before the progress record says they did
