@@ -114,3 +114,24 @@ def test_backbone_names():
     assert resolve_backbone("hf:facebook/dinov2-small").library == "transformers"
     with pytest.raises(UserError, match="not a known backbone"):
         resolve_backbone("resnet-lol")
+
+
+def test_a_transformers_encoder_from_a_local_folder(tmp_path):
+    """A tiny ViT saved with transformers' own save_pretrained; reference: its forward pass on
+    inputs normalised with the saved image processor's mean/std."""
+    from transformers import ViTConfig, ViTImageProcessor, ViTModel
+
+    torch.manual_seed(5)
+    net = ViTModel(ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                             intermediate_size=64, image_size=32, patch_size=8)).eval()
+    net.save_pretrained(tmp_path)
+    ViTImageProcessor(size={"height": 32, "width": 32}, image_mean=[0.1, 0.2, 0.3],
+                      image_std=[0.5, 0.6, 0.7]).save_pretrained(tmp_path)
+    backbone = build_backbone(f"hf:{tmp_path}", offline=True)
+    assert backbone.preprocess.size == (32, 32) and backbone.preprocess.mean == (0.1, 0.2, 0.3)
+    images = torch.randint(0, 256, (3, 1, 32, 32), dtype=torch.uint8)
+    mean = torch.tensor([0.1, 0.2, 0.3]).view(1, 3, 1, 1)
+    std = torch.tensor([0.5, 0.6, 0.7]).view(1, 3, 1, 1)
+    x = (images.float().div(255).repeat(1, 3, 1, 1) - mean) / std
+    with torch.no_grad():
+        torch.testing.assert_close(backbone(backbone.preprocess(images)), net(pixel_values=x).pooler_output)

@@ -101,11 +101,12 @@ def from_hf_processor(processor: Any) -> Preprocess:
     """A transformers image processor: ``crop_size`` when it crops (its final size), else ``size``."""
     size = getattr(processor, "crop_size", None) if getattr(processor, "do_center_crop", False) else None
     size = size or processor.size
-    if isinstance(size, dict):
-        if "height" in size:
-            size = (size["height"], size["width"])
-        else:
-            size = (size["shortest_edge"],) * 2
+    # a dict in transformers 4, a SizeDict (attributes) in transformers 5
+    field = (lambda k: size.get(k)) if isinstance(size, dict) else (lambda k: getattr(size, k, None))
+    if field("height"):
+        size = (field("height"), field("width"))
+    elif field("shortest_edge"):
+        size = (field("shortest_edge"),) * 2
     resample = getattr(processor, "resample", 3)
     return Preprocess(size=_pair(size), mean=tuple(processor.image_mean),
                       std=tuple(processor.image_std),
