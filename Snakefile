@@ -24,6 +24,7 @@ include: "workflow/rules/leaderboard.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/diagnostics.smk"
+include: "workflow/rules/embed.smk"
 
 
 rule all:

@@ -28,6 +28,7 @@ LEADERBOARD = f"{RESULTS}/leaderboard"
 TRANSFER_LEADERBOARD = f"{LEADERBOARD}/transfer"
 LOGS = f"{RESULTS}/logs"
 SEPARABILITY = f"{RESULTS}/separability"
+EMBEDDINGS = f"{RESULTS}/embeddings"
 
 # Contract 1: a prepared dataset folder.
 MANIFEST = "manifest.json"
@@ -35,6 +36,12 @@ METADATA = "metadata.parquet"
 IMAGES = "images.npy"
 PREPARED_FILES = (METADATA, IMAGES, MANIFEST)
 MASKS = "masks.npy"  # segmentation datasets only (manifest `task: segmentation`)
+
+# Contract 7: an embedding cache folder (one prepared dataset × one backbone); its manifest is MANIFEST.
+EMBEDDINGS_NPY = "embeddings.npy"
+EMBED_PARTIAL = "embeddings.npy.partial"
+EMBED_PROGRESS = "progress.json"
+EMBED_LOG = "embed.log"
 
 # Contracts 2 and 3: a run folder (a post-processing run has no epoch scores, weights or checkpoint).
 RUN_JSON = "run.json"
@@ -64,6 +71,11 @@ SEED_PREFIX = "seed"
 
 def prepared_dir(dataset: str = "{dataset}") -> str:
     return f"{PREPARED}/{dataset}"
+
+
+def embeddings_dir(dataset: str = "{dataset}", backbone: str = "{backbone}") -> str:
+    """``backbone`` is a registered name (fairmedia.foundation.backbones.BACKBONES), a safe name."""
+    return f"{EMBEDDINGS}/{dataset}/{backbone}"
 
 
 def run_dir(dataset: str = "{dataset}", arch: str = "{arch}", method: str = "{method}",
