@@ -34,3 +34,17 @@ def test_empty_references_form_their_own_stratum():
     b = next(g for g in out["groups"] if g["group"] == "b")
     assert {c["stratum"]: c["dice"] for c in b["strata"]}["empty"] == 0.0
     assert np.isfinite(out["standardised_gap"])
+
+
+def test_strata_edges_are_fixed_on_all_cases():
+    # b's lesions are all smaller than a's: on edges fixed on all cases they share one stratum;
+    # edges fitted within b alone would split them in two and compare unlike sizes
+    table = pd.DataFrame({"class": "x", "site": ["a"] * 4 + ["b"] * 4,
+                          "ref_volume": [50, 60, 70, 80, 5, 6, 7, 8],
+                          "dice": [0.9] * 4 + [0.5] * 4})
+    joint = stratified_dice(table, "site", n_strata=2)["x"]
+    b = next(g for g in joint["groups"] if g["group"] == "b")
+    assert [c["n"] for c in b["strata"]] == [4]
+    assert b["standardised_dice"] is None  # b has no case in a's stratum: not comparable
+    alone = stratified_dice(table[table["site"] == "b"], "site", n_strata=2)["x"]
+    assert [c["n"] for c in alone["groups"][0]["strata"]] == [2, 2]
