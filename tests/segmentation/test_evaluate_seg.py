@@ -123,3 +123,17 @@ def test_classification_evaluate_points_a_folder_to_evaluate_seg(tmp_path, capsy
     pred_dir, _, _ = _write(tmp_path, "png", _masks(3))
     err = _error(tmp_path, capsys, ["evaluate", str(pred_dir), "--attr", "site"])
     assert "evaluate-seg" in err
+
+
+def test_perfect_masks_without_patient_column_give_valid_json(tmp_path, capsys):
+    # every HD95 is 0, so its ratio 0/0 is undefined: reported as null, never NaN in the JSON
+    cases = [(c, ref, ref, site) for c, _, ref, site in _masks(6)]
+    pred_dir, ref_dir, meta = _write(tmp_path, "png", cases)
+    pd.read_csv(meta).drop(columns="patient_id").to_csv(meta, index=False)
+    out = tmp_path / "r.json"
+    assert main(_args(pred_dir, ref_dir, meta, "--bootstrap", "10", "--out", str(out))) == 0
+    report = json.loads(out.read_text())
+    hd95 = report["attributes"]["site"]["groups"]["lesion"]["hd95"]["disparities"]
+    assert hd95["ratio"] == {"value": None, "ci": None}
+    assert hd95["gap"]["value"] == 0.0
+    assert report["bootstrap_unit"].startswith("case")

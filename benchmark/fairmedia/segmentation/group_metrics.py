@@ -77,7 +77,8 @@ def group_summary(
         if key in ci:
             low, high = ci[key]
             low, high = (low, high) if index is None else (low[index], high[index])
-            out["ci"] = [float(low), float(high)]
+            # undefined in some resamples only is fine (nanpercentile); in all, no interval
+            out["ci"] = ([float(low), float(high)] if np.isfinite([low, high]).all() else None)
         return out
 
     patient_of = None if patients is None else np.asarray(patients, dtype=object)

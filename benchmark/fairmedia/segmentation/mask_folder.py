@@ -75,15 +75,18 @@ def _integer_labels(data: np.ndarray, path: Path, case_id: str) -> np.ndarray:
 
 
 def read_metadata(path: Path, *, case_col: str, patient_col: str | None,
-                  attributes: Sequence[str]) -> pd.DataFrame:
+                  attributes: Sequence[str], patient_optional: bool = False) -> pd.DataFrame:
     """The metadata CSV with its case ids as strings; missing columns and repeated case ids are
-    errors naming them."""
+    errors naming them. With ``patient_optional`` an absent patient column is no error (each
+    case is then its own patient)."""
     if not path.is_file():
         raise UserError(f"{path}: no such metadata file")
     try:
         meta = pd.read_csv(path, dtype={case_col: str})
     except Exception as err:  # pandas raises many types
         raise UserError(f"{path}: cannot be read as CSV: {err}") from err
+    if patient_optional and patient_col not in meta.columns:
+        patient_col = None
     wanted = [case_col, *([patient_col] if patient_col else []), *attributes]
     missing = [c for c in wanted if c not in meta.columns]
     if missing:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from fairmedia.errors import UserError
@@ -15,6 +14,10 @@ from fairmedia.segmentation.group_metrics import attribute_report
 from fairmedia.segmentation.mask_folder import mask_pairs, read_metadata
 from fairmedia.segmentation.region_maps import GroupErrorMaps, plot_region_maps
 from fairmedia.segmentation.size_strata import stratified_dice
+
+# columns of the per-case table (case_metrics): an attribute may not take one of these names
+RESERVED = ("case_id", "class", "dice", "hd95", "nsd", "ref_voxels", "pred_voxels", "ref_volume",
+            "empty")
 
 
 def segmentation_report(
@@ -63,8 +66,16 @@ def evaluate_mask_folders(
     """Evaluate every case of ``metadata``: the report and the per-case table. Masks are read
     once; region maps accumulate on the way. ``pixel_spacing`` ignores NIfTI voxel sizes."""
     classes = normalise_classes(classes)
+    taken = set(RESERVED) | ({"patient_id"} if patient_col else set())
+    clash = sorted(taken.intersection(attributes))
+    if clash:
+        raise UserError(f"--attr {', '.join(clash)}: the name of a report column; rename the "
+                        "metadata column")
+    # optional under its default name, as in `fairmedia evaluate`; a name given must exist
     meta = read_metadata(metadata, case_col=case_col, patient_col=patient_col,
-                         attributes=attributes)
+                         attributes=attributes, patient_optional=patient_col == "patient_id")
+    if patient_col not in meta.columns:
+        patient_col = None
     labels = {v for values in classes.values() for v in values}
     maps = {(a, c): GroupErrorMaps(v, map_grid) for a in attributes for c, v in classes.items()}
     group_of = {a: meta.set_index(case_col)[a] for a in attributes}
@@ -80,10 +91,11 @@ def evaluate_mask_folders(
                 acc.add(str(group_of[a][case]), pred, ref, case)
     if not rows:
         raise UserError(f"{metadata}: no cases")
-    cases = pd.DataFrame(rows).merge(
-        meta.rename(columns={case_col: "case_id"}), on="case_id", how="left")
-    if patient_col and patient_col != "patient_id":
-        cases = cases.rename(columns={patient_col: "patient_id"})
+    # only the needed metadata columns, renamed to the names the report reads
+    columns = {case_col: "case_id", **({patient_col: "patient_id"} if patient_col else {})}
+    columns.update({a: a for a in attributes})
+    cases = pd.DataFrame(rows).merge(meta[list(columns)].rename(columns=columns), on="case_id",
+                                     how="left")
     report = {
         "source": {"predictions": str(pred_dir), "references": str(ref_dir),
                    "metadata": str(metadata)},
@@ -91,6 +103,7 @@ def evaluate_mask_folders(
         "distance_units": " and ".join(sorted(units)),
         "nsd_tolerance": nsd_tolerance,
         "bootstrap": bootstrap,
+        "bootstrap_unit": "patient" if patient_col else "case (no patient column)",
         **segmentation_report(cases, attributes, patient_col="patient_id" if patient_col else None,
                               bootstrap=bootstrap, seed=seed, min_group_size=min_group_size,
                               n_strata=n_strata),
@@ -118,7 +131,7 @@ def _fmt(entry: Mapping[str, object] | None) -> str:
     if not entry or entry.get("value") is None:
         return "—"
     text = f"{entry['value']:.3f}"
-    if "ci" in entry and all(np.isfinite(entry["ci"])):
+    if entry.get("ci"):
         text += f" [{entry['ci'][0]:.3f}, {entry['ci'][1]:.3f}]"
     return text
 
@@ -128,7 +141,7 @@ def render_markdown(report: Mapping[str, object]) -> str:
     lines = ["# Segmentation fairness report", "",
              f"{report.get('n_cases')} cases; distances in {report.get('distance_units')}; "
              f"NSD tolerance {report.get('nsd_tolerance')}; bootstrap {report.get('bootstrap')} "
-             "resamples (95 % CIs, clustered by patient).", ""]
+             f"resamples (95 % CIs, resampling unit: {report.get('bootstrap_unit')}).", ""]
     for attr, part in report["attributes"].items():
         for name, metrics in part["groups"].items():
             lines += [f"## {attr} — {name}", "", "| group | cases | Dice ↑ | HD95 ↓ | NSD ↑ |",
