@@ -79,3 +79,10 @@ def test_shape_mismatch_names_the_case_and_both_shapes():
 def test_background_label_is_refused():
     with pytest.raises(UserError, match="class 'bg'"):
         case_metrics(np.zeros((4, 4), int), np.zeros((4, 4), int), {"bg": 0})
+
+
+def test_manifest_classes_drop_the_background():
+    from fairmedia.segmentation.case_metrics import classes_from_manifest
+
+    assert classes_from_manifest({"background": 0, "rim": 1, "cup": 2}) == {"rim": (1,),
+                                                                            "cup": (2,)}

@@ -48,3 +48,11 @@ def test_strata_edges_are_fixed_on_all_cases():
     assert b["standardised_dice"] is None  # b has no case in a's stratum: not comparable
     alone = stratified_dice(table[table["site"] == "b"], "site", n_strata=2)["x"]
     assert [c["n"] for c in alone["groups"][0]["strata"]] == [2, 2]
+
+
+def test_equal_sizes_make_one_stratum():
+    table = pd.DataFrame({"class": "x", "site": ["a", "b"], "ref_volume": [7, 7],
+                          "dice": [0.4, 0.8]})
+    out = stratified_dice(table, "site", n_strata=3)["x"]
+    assert out["strata"] == ["[7, 7]"]
+    assert out["standardised_gap"] == pytest.approx(0.4)

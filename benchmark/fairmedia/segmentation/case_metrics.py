@@ -58,6 +58,13 @@ def normalise_classes(classes: Mapping[str, int | Sequence[int]]) -> dict[str, t
     return out
 
 
+def classes_from_manifest(classes: Mapping[str, int]) -> dict[str, tuple[int, ...]]:
+    """The prepared contract's ``{name: label}`` (``background`` = 0 included, docs/contracts.md)
+    as the classes to evaluate: every non-zero label its own class, e.g. Harvard-FairSeg's
+    ``{"rim": (1,), "cup": (2,)}``; add ``"disc": (1, 2)`` to evaluate the whole disc."""
+    return normalise_classes({name: label for name, label in classes.items() if label != 0})
+
+
 def image_diagonal(shape: Sequence[int], spacing: Sequence[float]) -> float:
     """The largest distance between two voxel centres of an image (spacing units)."""
     return math.sqrt(sum(((n - 1) * s) ** 2 for n, s in zip(shape, spacing)))

@@ -105,5 +105,6 @@ def plot_region_maps(maps: dict[str, dict[str, object]], worst: str, best: str, 
             ax.set_xticks([])
             ax.set_yticks([])
             ax.spines[:].set_visible(False)  # an image needs no axis lines
-        fig.suptitle(title)
+        flat = any(np.ndim(m["map"]) == 3 for m in maps.values())
+        fig.suptitle(title + (" (3-D: mean over the first axis)" if flat else ""))
         return save(fig, stem)

@@ -25,6 +25,8 @@ def size_strata(volumes: np.ndarray, n_strata: int) -> tuple[np.ndarray, list[fl
     if not present.any():
         return labels, []
     edges = np.unique(np.quantile(volumes[present], np.linspace(0, 1, n_strata + 1)))
+    if len(edges) == 1:  # every lesion the same size: one stratum [v, v]
+        edges = np.repeat(edges, 2)
     # inner edges only; a bin is [edge_k, edge_k+1) with the last closed at the maximum
     index = np.searchsorted(edges[1:-1], volumes[present], side="right")
     names = [f"[{edges[k]:g}, {edges[k + 1]:g}{']' if k == len(edges) - 2 else ')'}"
