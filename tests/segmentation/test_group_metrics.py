@@ -73,3 +73,10 @@ def test_small_groups_are_listed_but_not_compared():
     assert [g["small"] for g in out["groups"]] == [False, True]
     assert out["disparities"]["n_groups"] == 1
     assert out["disparities"]["gap"]["value"] == 0.0
+
+
+def test_all_groups_small_is_no_crash_and_no_disparity():
+    out = group_summary(np.array([0.5, 0.6]), np.array(["a", "b"]), metric="dice",
+                        min_group_size=5, bootstrap=5)
+    assert out["disparities"]["n_groups"] == 0 and out["disparities"]["gap"]["value"] is None
+    assert [g["value"] for g in out["groups"]] == [0.5, 0.6]

@@ -33,10 +33,17 @@ def _statistics(metric: str, values: np.ndarray, codes: np.ndarray, n_groups: in
     with np.errstate(invalid="ignore", divide="ignore"):
         groups = sums / counts
         overall = (weights.T @ values) / weights.sum(axis=0)
-        high, low = groups.max(axis=1), groups.min(axis=1)
+        if n_groups == 0:  # every group under min_group_size: nothing to compare
+            high = low = np.full(weights.shape[1], np.nan)
+        else:
+            high, low = groups.max(axis=1), groups.min(axis=1)
         ratio = low / high
     out = {"overall": overall, "groups": groups, "gap": high - low, "ratio": ratio}
-    out.update(equity_scaled(metric, overall, groups))
+    if n_groups == 0:
+        out.update({k: np.full_like(overall, np.nan)
+                    for k in equity_scaled(metric, np.zeros(1), np.zeros((1, 1)))})
+    else:
+        out.update(equity_scaled(metric, overall, groups))
     return out
 
 

@@ -3,6 +3,7 @@ equity-scaled scores, size-stratified Dice and the region-map figure; and its Ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -121,10 +122,15 @@ def _figures(report: dict, maps: dict, figure_dir: Path) -> list[str]:
         if dice["n_groups"] < 2:
             continue
         paths = plot_region_maps(acc.maps(), dice["worst"], dice["best"],
-                                 figure_dir / f"region_map_{attr}_{name}",
+                                 figure_dir / _safe(f"region_map_{attr}_{name}"),
                                  title=f"{name}: per-pixel error rate by {attr}")
         written += [str(p) for p in paths]
     return written
+
+
+def _safe(stem: str) -> str:
+    """A file name from attribute and class names, which may hold any character."""
+    return re.sub(r"[^\w.-]+", "_", stem)
 
 
 def _fmt(entry: Mapping[str, object] | None) -> str:
