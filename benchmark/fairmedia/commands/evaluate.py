@@ -73,6 +73,9 @@ def parse_bins(items: list[str]) -> dict[str, list[float]]:
 def read_predictions(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder; for a folder of segmentation masks use "
+                        f"`fairmedia evaluate-seg {path} --reference REF_DIR --metadata CSV`")
     is_parquet = path.suffix.lower() in (".parquet", ".pq")
     try:
         return pd.read_parquet(path) if is_parquet else pd.read_csv(path)
