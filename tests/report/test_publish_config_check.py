@@ -47,7 +47,7 @@ def test_matching_config_publishes_tables_figures_html_and_provenance(leaderboar
     out = publish(DEMO, leaderboard, tmp_path / "pub")
     copied = sorted(p.name for p in (out / "overall").iterdir())
     assert copied == sorted(["leaderboard.csv", "leaderboard.md", "leaderboard.tex",
-                             "significance.csv", "ranks.csv", "ranks.json", "pareto.png",
+                             "significance.csv", "ranks.csv", "ranks.json", "nemenyi.csv", "pareto.png",
                              "pareto.pdf", "leaderboard.html"])  # not notes.txt
     assert (out / "config.yaml").read_text() == DEMO.read_text()
     provenance = json.loads((out / "provenance.json").read_text())

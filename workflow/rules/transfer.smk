@@ -69,7 +69,8 @@ rule transfer_evaluate:
 # cell of its own, ranked and significance-tested like an in-distribution dataset.
 use rule leaderboard as transfer_leaderboard with:
     input:
-        lambda wc: grid.transfer_metrics_targets(config, wc.selection),
+        metrics=lambda wc: grid.transfer_metrics_targets(config, wc.selection),
+        separability=[],  # the separability line is of in-distribution blocks
     output:
         md=report(f"{layout.leaderboard_dir(transfer=True)}/leaderboard.md",
                   caption=_CAPTION.format("leaderboard_md"), category="Transfer leaderboard",
