@@ -43,7 +43,7 @@ def test_evaluate_cli_takes_privileged_order_and_specificity(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--privileged", "sex"], "expected COL=GROUP"),
+    (["--privileged", "sex"], "--privileged expects COL=GROUP"),
     (["--intersect", "--intersect-order", "4"], "between 2 and the number of attributes"),
     (["--target-specificity", "1.5"], "must be in [0, 1]"),
 ])

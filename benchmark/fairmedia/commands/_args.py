@@ -26,14 +26,15 @@ def add_column_arguments(p: argparse.ArgumentParser, *, patient: bool, split_opt
                         f"{optional} (default: %(default)s)")
 
 
-def parse_assignments(items: list[str] | None, flag: str) -> dict[str, str]:
+def parse_assignments(items: list[str] | None, flag: str, form: str = "KEY=VALUE"
+                      ) -> dict[str, str]:
     """``["k=v", ...]`` from a repeatable option into a dict; a malformed or repeated key is a
-    clear error naming the option."""
+    clear error naming the option and the expected ``form``."""
     out: dict[str, str] = {}
     for item in items or []:
         key, sep, value = item.partition("=")
         if not sep or not key or not value:
-            raise UserError(f"{flag} expects KEY=VALUE, got {item!r}")
+            raise UserError(f"{flag} expects {form}, got {item!r}")
         if key in out:
             raise UserError(f"{flag}: {key!r} given twice")
         out[key] = value
@@ -89,11 +90,6 @@ def check_output_dir(path: Path, flag: str) -> None:
         raise UserError(f"{flag} {path}: {base} is not writable by this user; choose another path")
 
 
-def parse_privileged(items: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        column, sep, group = item.partition("=")
-        if not sep or not column or not group:
-            raise UserError(f"--privileged {item!r}: expected COL=GROUP, e.g. sex=M")
-        out[column] = group
-    return out
+def parse_privileged(items: list[str] | None) -> dict[str, str]:
+    """``--privileged COL=GROUP ...`` (evaluate, evaluate-run, transfer evaluate)."""
+    return parse_assignments(items, "--privileged", "COL=GROUP (e.g. sex=M)")

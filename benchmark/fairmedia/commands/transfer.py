@@ -10,21 +10,10 @@ from __future__ import annotations
 import argparse
 
 from fairmedia import layout
-from fairmedia.commands._args import parse_privileged
-from fairmedia.errors import UserError
+from fairmedia.commands._args import parse_assignments, parse_privileged
 
 NAME = "transfer"
 HELP = "run a finished run's selected checkpoints on another dataset's test split and evaluate"
-
-
-def _pairs(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise UserError(f"--map expects SOURCE_COLUMN=TARGET_COLUMN, got {item!r}")
-        out[key] = value
-    return out
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -60,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     from fairmedia.evaluation.transfer import evaluate_transfer, transfer_predict
 
     if args.action == "predict":
-        out = transfer_predict(args.run_dir, args.target, args.out, _pairs(args.map),
+        column_map = parse_assignments(args.map, "--map", "SOURCE_COLUMN=TARGET_COLUMN")
+        out = transfer_predict(args.run_dir, args.target, args.out, column_map,
                                device=args.device, batch_size=args.batch_size, threads=args.threads)
         print(f"{args.run_dir} -> {args.target}: wrote {out / 'predictions.parquet'}")
         return 0
